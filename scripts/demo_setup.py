@@ -1,0 +1,463 @@
+"""Prepare and provision the Kilowise demo Home Assistant.
+
+Run by ``scripts/demo`` with the Python of Home Assistant's virtual
+environment (it needs aiohttp, which Home Assistant brings).
+
+``prepare``    writes a fresh configuration directory: configuration.yaml
+               from demo/configuration.yaml, the custom integration, and the
+               statistics to import (from a real slice of the Sceaux data).
+``provision``  talks to the running Home Assistant: onboarding (user and
+               password), import of the long-term statistics, energy
+               dashboard, the Kilowise config entry; then waits until the
+               Kilowise sensors show a forecast and prints where to look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "lib"))
+
+import demo_data  # noqa: E402
+
+STATS_FILE = "kilowise_demo_statistics.json"
+INFO_FILE = "kilowise_demo.json"
+SOURCE_ENTITY = "sensor.home_energy"
+DOMAIN = "kilowise"
+
+
+# --------------------------------------------------------------------------
+# prepare
+# --------------------------------------------------------------------------
+def prepare(args: argparse.Namespace) -> int:
+    """Write a fresh configuration directory."""
+    repo = Path(args.repo).resolve()
+    config = Path(args.config)
+    if config.exists():
+        shutil.rmtree(config)
+    config.mkdir(parents=True)
+
+    history = demo_data.build_history(Path(args.data), weeks=args.weeks)
+    template = (repo / "demo" / "configuration.yaml").read_text(encoding="utf-8")
+    text = (
+        template.replace("@HOST@", args.host)
+        .replace("@PORT@", str(args.port))
+        # A JSON string is a valid YAML double-quoted scalar.
+        .replace("@METER_TEMPLATE@", json.dumps(demo_data.template_state(history)))
+    )
+    (config / "configuration.yaml").write_text(text, encoding="utf-8")
+
+    custom = config / "custom_components"
+    custom.mkdir()
+    source = repo / "custom_components" / DOMAIN
+    if args.copy_integration:
+        shutil.copytree(source, custom / DOMAIN, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        (custom / DOMAIN).symlink_to(source, target_is_directory=True)
+
+    payload = {
+        "statistic_id": SOURCE_ENTITY,
+        "summary": history.summary(),
+        "stats": history.stats,
+    }
+    (config / STATS_FILE).write_text(json.dumps(payload), encoding="utf-8")
+    summary = history.summary()
+    print(
+        "  data: {hours_imported} hours of the Sceaux house ({source_start} to "
+        "{source_end}, {hours_missing} unmeasured hours left out), moved {shift_weeks} "
+        "weeks forward".format(**summary)
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------
+# provision
+# --------------------------------------------------------------------------
+class DemoError(Exception):
+    """A step of the provisioning failed."""
+
+
+class HAClient:
+    """Just enough REST and websocket client for the demo."""
+
+    def __init__(self, session: Any, url: str) -> None:
+        self.session = session
+        self.url = url.rstrip("/")
+        self.token: str | None = None
+        self.ws: Any = None
+        self._id = 0
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def rest(self, method: str, path: str, **kwargs: Any) -> Any:
+        async with self.session.request(
+            method, self.url + path, headers=self._headers(), **kwargs
+        ) as resp:
+            text = await resp.text()
+            if resp.status >= 400:
+                raise DemoError(f"{method} {path}: HTTP {resp.status}: {text[:500]}")
+            try:
+                return json.loads(text) if text else None
+            except ValueError:
+                return text
+
+    async def ws_connect(self) -> None:
+        self.ws = await self.session.ws_connect(
+            self.url + "/api/websocket", max_msg_size=64 * 1024 * 1024
+        )
+        hello = await self.ws.receive_json()
+        if hello.get("type") != "auth_required":
+            raise DemoError(f"unexpected websocket greeting: {hello}")
+        await self.ws.send_json({"type": "auth", "access_token": self.token})
+        reply = await self.ws.receive_json()
+        if reply.get("type") != "auth_ok":
+            raise DemoError(f"websocket authentication failed: {reply}")
+
+    async def ws_call(self, msg_type: str, **data: Any) -> Any:
+        self._id += 1
+        msg_id = self._id
+        await self.ws.send_json({"id": msg_id, "type": msg_type, **data})
+        while True:
+            reply = await self.ws.receive_json()
+            if reply.get("id") != msg_id:
+                continue
+            if not reply.get("success", False):
+                raise DemoError(f"{msg_type}: {reply.get('error')}")
+            return reply.get("result")
+
+
+async def wait_for_http(client: HAClient, timeout: float) -> None:
+    """Wait until Home Assistant answers its onboarding status."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            await client.rest("GET", "/api/onboarding")
+            return
+        except Exception as err:  # noqa: BLE001 - not up yet
+            last = err
+            await asyncio.sleep(0.5)
+    raise DemoError(f"Home Assistant did not answer within {timeout:.0f} s ({last})")
+
+
+async def onboard(client: HAClient, user: str, password: str) -> None:
+    """Create the owner through the onboarding API and log in."""
+    client_id = client.url + "/"
+    steps = await client.rest("GET", "/api/onboarding")
+    done = {step["step"] for step in steps if step.get("done")}
+    if "user" in done:
+        raise DemoError("this Home Assistant is already onboarded (not a fresh directory?)")
+    result = await client.rest(
+        "POST",
+        "/api/onboarding/users",
+        json={
+            "client_id": client_id,
+            "name": "Demo",
+            "username": user,
+            "password": password,
+            "language": "en",
+        },
+    )
+    tokens = await client.rest(
+        "POST",
+        "/auth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": result["auth_code"],
+            "client_id": client_id,
+        },
+    )
+    client.token = tokens["access_token"]
+    await client.rest("POST", "/api/onboarding/core_config")
+    await client.rest("POST", "/api/onboarding/analytics")
+    await client.rest(
+        "POST",
+        "/api/onboarding/integration",
+        json={"client_id": client_id, "redirect_uri": client.url + "/?auth_callback=1"},
+    )
+
+
+async def wait_for_source(client: HAClient, timeout: float) -> dict:
+    """Wait until the recorder runs and the meter sensor has a number."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            info = await client.ws_call("recorder/info")
+            state = await client.rest("GET", f"/api/states/{SOURCE_ENTITY}")
+            float(state["state"])
+            if info.get("recording") and info.get("thread_running"):
+                return state
+        except (DemoError, ValueError, TypeError):
+            pass
+        await asyncio.sleep(0.5)
+    raise DemoError(f"{SOURCE_ENTITY} or the recorder did not come up in time")
+
+
+async def import_statistics(client: HAClient, stats: list[dict]) -> None:
+    """Import the hourly statistics of the meter, then wait until they are stored."""
+    base = {
+        "has_sum": True,
+        "name": None,
+        "source": "recorder",
+        "statistic_id": SOURCE_ENTITY,
+        "unit_of_measurement": "kWh",
+    }
+    variants = [
+        # Home Assistant 2025.11 and later (required from 2026.11).
+        {**base, "mean_type": 0, "unit_class": "energy"},
+        # Earlier releases.
+        {**base, "has_mean": False},
+    ]
+    errors = []
+    for metadata in variants:
+        try:
+            await client.ws_call("recorder/import_statistics", metadata=metadata, stats=stats)
+            break
+        except DemoError as err:
+            errors.append(str(err))
+    else:
+        raise DemoError("recorder/import_statistics refused: " + " | ".join(errors))
+
+    # The import is queued in the recorder thread: wait until it is committed.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        result = await client.ws_call(
+            "recorder/statistics_during_period",
+            start_time=stats[0]["start"],
+            statistic_ids=[SOURCE_ENTITY],
+            period="hour",
+            types=["sum", "state"],
+        )
+        rows = result.get(SOURCE_ENTITY, [])
+        if len(rows) >= len(stats):
+            return
+        await asyncio.sleep(0.5)
+    raise DemoError("the imported statistics did not show up in the recorder")
+
+
+async def set_energy_dashboard(client: HAClient) -> None:
+    """Use the meter as grid consumption in the energy dashboard (best effort)."""
+    candidates = [
+        {"type": "grid", "stat_energy_from": SOURCE_ENTITY, "cost_adjustment_day": 0},
+        {
+            "type": "grid",
+            "flow_from": [
+                {
+                    "stat_energy_from": SOURCE_ENTITY,
+                    "stat_cost": None,
+                    "entity_energy_price": None,
+                    "number_energy_price": None,
+                }
+            ],
+            "flow_to": [],
+            "cost_adjustment_day": 0,
+        },
+    ]
+    for source in candidates:
+        try:
+            await client.ws_call("energy/save_prefs", energy_sources=[source])
+            return
+        except DemoError:
+            continue
+    print("  (could not configure the energy dashboard; carrying on)")
+
+
+async def create_entry(client: HAClient) -> str:
+    """Run Kilowise's config flow with the meter as source."""
+    flow = await client.rest(
+        "POST",
+        "/api/config/config_entries/flow",
+        json={"handler": DOMAIN, "show_advanced_options": False},
+    )
+    if flow.get("type") == "abort":
+        raise DemoError(f"Kilowise config flow aborted: {flow.get('reason')}")
+    if flow.get("type") == "form":
+        flow = await client.rest(
+            "POST",
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            json={"source_entity": SOURCE_ENTITY},
+        )
+    if flow.get("type") != "create_entry":
+        raise DemoError(f"Kilowise config flow did not create an entry: {flow}")
+    return flow["result"]["entry_id"]
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+async def wait_for_forecast(
+    client: HAClient, entry_id: str, timeout: float
+) -> tuple[list[dict], list[dict]]:
+    """Wait until the entry's sensors have numbers; return (entities, devices)."""
+    deadline = time.monotonic() + timeout
+    entities: list[dict] = []
+    states: dict[str, dict] = {}
+    while time.monotonic() < deadline:
+        registry = await client.ws_call("config/entity_registry/list")
+        entities = [e for e in registry if e.get("config_entry_id") == entry_id]
+        all_states = await client.ws_call("get_states")
+        states = {s["entity_id"]: s for s in all_states}
+        sensors = [e for e in entities if e["entity_id"].startswith("sensor.")]
+        numeric = [
+            e for e in sensors if _is_number(states.get(e["entity_id"], {}).get("state"))
+        ]
+        # Sensors with a unit are the forecast's numbers; they must all be set.
+        with_unit = [
+            e
+            for e in sensors
+            if states.get(e["entity_id"], {}).get("attributes", {}).get("unit_of_measurement")
+        ]
+        if numeric and all(e in numeric for e in with_unit):
+            break
+        await asyncio.sleep(1)
+    else:
+        shown = {e["entity_id"]: states.get(e["entity_id"], {}).get("state") for e in entities}
+        raise DemoError(f"Kilowise sensors show no forecast after {timeout:.0f} s: {shown}")
+    devices = [
+        d
+        for d in await client.ws_call("config/device_registry/list")
+        if entry_id in (d.get("config_entries") or [])
+    ]
+    rows = []
+    for entity in sorted(entities, key=lambda e: e["entity_id"]):
+        state = states.get(entity["entity_id"], {})
+        rows.append(
+            {
+                "entity_id": entity["entity_id"],
+                "name": state.get("attributes", {}).get("friendly_name"),
+                "state": state.get("state"),
+                "unit": state.get("attributes", {}).get("unit_of_measurement"),
+            }
+        )
+    return rows, devices
+
+
+async def provision(args: argparse.Namespace) -> int:
+    import aiohttp  # noqa: PLC0415 - only in Home Assistant's environment
+
+    config = Path(args.config)
+    payload = json.loads((config / STATS_FILE).read_text(encoding="utf-8"))
+    stats = payload["stats"]
+    timings: dict[str, float] = {}
+    t0 = args.t0 or time.time()
+
+    def mark(name: str) -> None:
+        timings[name] = round(time.time() - t0, 1)
+
+    async with aiohttp.ClientSession() as session:
+        client = HAClient(session, args.url)
+        await wait_for_http(client, args.timeout)
+        mark("http_up")
+        await onboard(client, args.user, args.password)
+        mark("onboarded")
+        await client.ws_connect()
+        await wait_for_source(client, args.timeout)
+        await import_statistics(client, stats)
+        mark("statistics_imported")
+        await set_energy_dashboard(client)
+        entry_id = await create_entry(client)
+        mark("entry_created")
+        entities, devices = await wait_for_forecast(client, entry_id, args.forecast_timeout)
+        mark("forecast_shown")
+        version = (await client.rest("GET", "/api/config")).get("version")
+        await client.ws.close()
+
+    device_urls = [f"{client.url}/config/devices/device/{d['id']}" for d in devices]
+    info = {
+        "url": client.url,
+        "user": args.user,
+        "password": args.password,
+        "home_assistant": version,
+        "entry_id": entry_id,
+        "device_urls": device_urls,
+        "integration_url": f"{client.url}/config/integrations/integration/{DOMAIN}",
+        "entities_url": f"{client.url}/config/entities?search={DOMAIN}",
+        "entities": entities,
+        "data": payload["summary"],
+        "timings_s": timings,
+        "config_dir": str(config),
+    }
+    (config / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
+    print_summary(info)
+    return 0
+
+
+def print_summary(info: dict) -> None:
+    data = info["data"]
+    lines = [
+        "",
+        f"Kilowise demo is ready (Home Assistant {info['home_assistant']}, "
+        f"forecast shown {info['timings_s']['forecast_shown']} s after start).",
+        "",
+        f"  Open        {info['url']}",
+        f"  User        {info['user']}",
+        f"  Password    {info['password']}",
+    ]
+    for url in info["device_urls"]:
+        lines.append(f"  Device      {url}")
+    lines += [
+        f"  Entities    {info['entities_url']}",
+        f"  Energy      {info['url']}/energy",
+        "",
+        f"  History     {data['hours_imported']} hours of a real house in Sceaux "
+        f"({data['source_start'][:10]} to {data['source_end'][:10]}), "
+        f"ending at the current hour",
+        "",
+        "  Kilowise sensors:",
+    ]
+    width = max((len(e["entity_id"]) for e in info["entities"]), default=10)
+    for entity in info["entities"]:
+        unit = f" {entity['unit']}" if entity.get("unit") else ""
+        lines.append(f"    {entity['entity_id']:<{width}}  {entity['state']}{unit}")
+    print("\n".join(lines), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    prep = sub.add_parser("prepare", help="write a fresh configuration directory")
+    prep.add_argument("--config", required=True)
+    prep.add_argument("--repo", required=True)
+    prep.add_argument("--data", required=True, help="household_power_hourly.csv")
+    prep.add_argument("--host", default="127.0.0.1")
+    prep.add_argument("--port", type=int, default=8123)
+    prep.add_argument("--weeks", type=int, default=10)
+    prep.add_argument("--copy-integration", action="store_true")
+
+    prov = sub.add_parser("provision", help="onboard, import, create the entry")
+    prov.add_argument("--config", required=True)
+    prov.add_argument("--url", default="http://127.0.0.1:8123")
+    prov.add_argument("--user", default="demo")
+    prov.add_argument("--password", default=os.environ.get("KILOWISE_DEMO_PASSWORD", "kilowise-demo"))
+    prov.add_argument("--timeout", type=float, default=300)
+    prov.add_argument("--forecast-timeout", type=float, default=90)
+    prov.add_argument("--t0", type=float, default=0.0, help="start time (epoch s)")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "prepare":
+            return prepare(args)
+        return asyncio.run(provision(args))
+    except DemoError as err:
+        print(f"demo: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
