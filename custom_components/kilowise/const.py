@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+import logging
 from pathlib import Path
 from typing import Final
 
 DOMAIN: Final = "kilowise"
+LOGGER: Final = logging.getLogger(__package__)
 
 CONF_SOURCE_ENTITY: Final = "source_entity"
+"""Config entry data: the sensor whose long-term statistics are forecast."""
+
+CONF_FORECAST_HOURS: Final = "forecast_hours"
+"""Option: hours covered by the forecast sensor (its total and hourly list)."""
+
+DEFAULT_FORECAST_HOURS: Final = 48
+MIN_FORECAST_HOURS: Final = 6
 
 BUNDLED_MODEL: Final = Path(__file__).parent / "models" / "kilowise_global.json"
+
+REFRESH_MINUTE: Final = 5
+"""Minute past every UTC hour at which the forecast is refreshed.
+
+The recorder compiles the hourly long-term statistics of the hour that just
+ended in its five-minute run at HH:00:10; on a healthy system they are in the
+database seconds later. Five minutes leaves room for a recorder queue that is
+behind, without leaving the sensors an hour out of date for long.
+"""
+
+LATE_STATISTICS_RETRY: Final = timedelta(minutes=10)
+"""When the hour that just ended is still missing at the refresh, read again
+this much later (after two more five-minute statistics runs), once."""
+
+SOURCE_STALE_HOURS: Final = 3
+"""A source that is unavailable and has produced no statistics for this many
+hours gets a repair issue; shorter outages are ordinary gaps."""
+
+ISSUE_MODEL_UNUSABLE: Final = "model_unusable"
+ISSUE_SOURCE_MISSING: Final = "source_missing"
+ISSUE_SOURCE_UNAVAILABLE: Final = "source_unavailable"

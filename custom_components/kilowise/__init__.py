@@ -1,0 +1,117 @@
+"""Kilowise: forecasts of a home's hourly energy use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from homeassistant.const import Platform
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.event import async_track_entity_registry_updated_event
+
+from .const import (
+    BUNDLED_MODEL,
+    CONF_SOURCE_ENTITY,
+    DOMAIN,
+    ISSUE_MODEL_UNUSABLE,
+    ISSUE_SOURCE_MISSING,
+    ISSUE_SOURCE_UNAVAILABLE,
+    LOGGER,
+)
+from .coordinator import KilowiseCoordinator
+from .data import KilowiseConfigEntry, KilowiseData
+from .engine import ArtifactError, read_artifact
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> bool:
+    """Load the bundled model, forecast once and set up the sensors."""
+    try:
+        artifact = await hass.async_add_executor_job(read_artifact, BUNDLED_MODEL)
+    except ArtifactError as err:
+        LOGGER.error(
+            "The forecast model bundled with Kilowise (%s) cannot be used: %s. "
+            "Reinstall Kilowise to restore it",
+            BUNDLED_MODEL.name,
+            err,
+        )
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            ISSUE_MODEL_UNUSABLE,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_MODEL_UNUSABLE,
+            translation_placeholders={"file": BUNDLED_MODEL.name, "error": str(err)},
+        )
+        # A broken file does not mend itself: no retry loop, the entry stays
+        # in error until Kilowise is reinstalled and the entry reloaded.
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="model_unusable",
+            translation_placeholders={"file": BUNDLED_MODEL.name, "error": str(err)},
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, ISSUE_MODEL_UNUSABLE)
+    LOGGER.debug("Loaded model %s (sha256 %s)", artifact.model_id, artifact.sha256)
+
+    coordinator = KilowiseCoordinator(hass, entry, artifact)
+    # A source without enough history yet is not a set-up failure: the
+    # sensors exist, stay unavailable and come alive at a later hourly refresh.
+    await coordinator.async_refresh()
+    coordinator.async_schedule_hourly()
+    entry.runtime_data = KilowiseData(artifact=artifact, coordinator=coordinator)
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.async_on_unload(
+        async_track_entity_registry_updated_event(
+            hass,
+            entry.data[CONF_SOURCE_ENTITY],
+            _source_registry_listener(hass, entry),
+        )
+    )
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> bool:
+    """Unload the sensors; the coordinator's schedule stops with the entry."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        for issue in (ISSUE_SOURCE_MISSING, ISSUE_SOURCE_UNAVAILABLE):
+            ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
+    return unloaded
+
+
+async def _async_options_updated(
+    hass: HomeAssistant, entry: KilowiseConfigEntry
+) -> None:
+    """Apply new options by reloading the entry."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+def _source_registry_listener(
+    hass: HomeAssistant, entry: KilowiseConfigEntry
+) -> Callable[[Event[er.EventEntityRegistryUpdatedData]], None]:
+    """Follow the source sensor when the user renames its entity id."""
+
+    @callback
+    def _async_source_updated(event: Event[er.EventEntityRegistryUpdatedData]) -> None:
+        data = event.data
+        if data["action"] != "update" or "entity_id" not in data["changes"]:
+            return
+        new_entity_id = data["entity_id"]
+        LOGGER.info(
+            "Source %s was renamed to %s; following it",
+            entry.data[CONF_SOURCE_ENTITY],
+            new_entity_id,
+        )
+        hass.config_entries.async_update_entry(
+            entry,
+            unique_id=new_entity_id,
+            data={**entry.data, CONF_SOURCE_ENTITY: new_entity_id},
+        )
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    return _async_source_updated

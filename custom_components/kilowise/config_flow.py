@@ -1,0 +1,241 @@
+"""Config flow of Kilowise: choose the sensor that measures the home's energy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.recorder.statistics import async_list_statistic_ids
+from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
+    SensorDeviceClass,
+    SensorStateClass,
+)
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_UNIT_OF_MEASUREMENT,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import HomeAssistant, State, callback
+from homeassistant.helpers import config_validation as cv, selector
+import voluptuous as vol
+
+from .const import (
+    CONF_FORECAST_HOURS,
+    CONF_SOURCE_ENTITY,
+    DEFAULT_FORECAST_HOURS,
+    DOMAIN,
+    MIN_FORECAST_HOURS,
+)
+from .engine import MAX_HORIZON
+from .history import SourceKind
+
+ATTR_STATE_CLASS = "state_class"
+
+SOURCE_UNITS: dict[SourceKind, frozenset[str]] = {
+    SourceKind.ENERGY: frozenset(
+        {
+            UnitOfEnergy.WATT_HOUR,
+            UnitOfEnergy.KILO_WATT_HOUR,
+            UnitOfEnergy.MEGA_WATT_HOUR,
+        }
+    ),
+    SourceKind.POWER: frozenset({UnitOfPower.WATT, UnitOfPower.KILO_WATT}),
+}
+SOURCE_STATE_CLASSES: dict[SourceKind, frozenset[str]] = {
+    SourceKind.ENERGY: frozenset(
+        {SensorStateClass.TOTAL, SensorStateClass.TOTAL_INCREASING}
+    ),
+    SourceKind.POWER: frozenset({SensorStateClass.MEASUREMENT}),
+}
+SOURCE_DEVICE_CLASSES: dict[SourceKind, str] = {
+    SourceKind.ENERGY: SensorDeviceClass.ENERGY,
+    SourceKind.POWER: SensorDeviceClass.POWER,
+}
+
+
+def _state_kind(state: State) -> SourceKind | None:
+    """Energy meter or power sensor, by device class, else by unit."""
+    device_class = state.attributes.get(ATTR_DEVICE_CLASS)
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    for kind, kind_device_class in SOURCE_DEVICE_CLASSES.items():
+        if device_class == kind_device_class:
+            return kind
+    if device_class is None:
+        for kind, units in SOURCE_UNITS.items():
+            if unit in units:
+                return kind
+    return None
+
+
+def source_error(state: State | None) -> str | None:
+    """Why a sensor cannot be a source, as an error key; None if it can.
+
+    Only what the state tells is checked here; whether the recorder keeps
+    long-term statistics for it is asked separately.
+    """
+    if state is None:
+        return "entity_not_found"
+    kind = _state_kind(state)
+    if (
+        kind is None
+        or state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) not in SOURCE_UNITS[kind]
+    ):
+        return "wrong_unit"
+    if state.attributes.get(ATTR_STATE_CLASS) not in SOURCE_STATE_CLASSES[kind]:
+        return "wrong_state_class"
+    return None
+
+
+async def async_validate_source(hass: HomeAssistant, entity_id: str) -> str | None:
+    """Check a candidate source sensor; return an error key or None."""
+    if error := source_error(hass.states.get(entity_id)):
+        return error
+    # Answered from the recorder's cache, or read in its executor: never a
+    # database query in the event loop.
+    if not await async_list_statistic_ids(hass, {entity_id}):
+        return "no_statistics"
+    return None
+
+
+class SourceEntitySelector(selector.EntitySelector):
+    """An entity selector that offers fitting sensors and accepts any entity id.
+
+    The form lists only fitting sensors, but an entity id sent another way
+    (the REST API, or a sensor that changed since the form opened) reaches
+    the step, which then says in the user's language what is wrong with it,
+    instead of a bare schema error.
+    """
+
+    def __call__(self, data: Any) -> str:
+        """Accept one entity id; fitness is checked by the step."""
+        return cv.entity_id(data)
+
+
+def _source_schema(hass: HomeAssistant) -> vol.Schema:
+    fitting = sorted(
+        state.entity_id
+        for state in hass.states.async_all(SENSOR_DOMAIN)
+        if source_error(state) is None
+    )
+    config = selector.EntitySelectorConfig(domain=SENSOR_DOMAIN)
+    if fitting:
+        config["include_entities"] = fitting
+    else:
+        config["device_class"] = [SensorDeviceClass.ENERGY, SensorDeviceClass.POWER]
+    return vol.Schema({vol.Required(CONF_SOURCE_ENTITY): SourceEntitySelector(config)})
+
+
+def _title(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    return f"Kilowise {state.name if state else entity_id}"
+
+
+class KilowiseConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up Kilowise for one energy meter or power sensor."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the source sensor: the only field, one step."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entity_id = user_input[CONF_SOURCE_ENTITY]
+            await self.async_set_unique_id(entity_id)
+            self._abort_if_unique_id_configured()
+            if error := await async_validate_source(self.hass, entity_id):
+                errors[CONF_SOURCE_ENTITY] = error
+            else:
+                return self.async_create_entry(
+                    title=_title(self.hass, entity_id),
+                    data={CONF_SOURCE_ENTITY: entity_id},
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                _source_schema(self.hass), user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Swap the source sensor; the entry's entities stay."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entity_id = user_input[CONF_SOURCE_ENTITY]
+            if entity_id != entry.data[CONF_SOURCE_ENTITY]:
+                await self.async_set_unique_id(entity_id)
+                self._abort_if_unique_id_configured()
+            if error := await async_validate_source(self.hass, entity_id):
+                errors[CONF_SOURCE_ENTITY] = error
+            elif entity_id == entry.data[CONF_SOURCE_ENTITY]:
+                return self.async_update_reload_and_abort(entry)
+            else:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=entity_id,
+                    title=_title(self.hass, entity_id),
+                    data_updates={CONF_SOURCE_ENTITY: entity_id},
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _source_schema(self.hass), user_input or dict(entry.data)
+            ),
+            errors=errors,
+            description_placeholders={"title": entry.title},
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> KilowiseOptionsFlow:
+        """Options of an entry."""
+        return KilowiseOptionsFlow()
+
+
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(
+            CONF_FORECAST_HOURS, default=DEFAULT_FORECAST_HOURS
+        ): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=MIN_FORECAST_HOURS,
+                max=MAX_HORIZON,
+                step=1,
+                unit_of_measurement="h",
+                mode=selector.NumberSelectorMode.SLIDER,
+            )
+        ),
+    }
+)
+
+
+class KilowiseOptionsFlow(OptionsFlow):
+    """How many hours the forecast sensor covers."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The one options step."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_FORECAST_HOURS: int(user_input[CONF_FORECAST_HOURS])}
+            )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, self.config_entry.options
+            ),
+        )

@@ -1,0 +1,274 @@
+"""Hourly forecasts: long-term statistics -> engine -> sensors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import math
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.event import (
+    async_call_later,
+    async_track_utc_time_change,
+)
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
+
+from .const import (
+    CONF_FORECAST_HOURS,
+    CONF_SOURCE_ENTITY,
+    DEFAULT_FORECAST_HOURS,
+    DOMAIN,
+    ISSUE_SOURCE_MISSING,
+    ISSUE_SOURCE_UNAVAILABLE,
+    LATE_STATISTICS_RETRY,
+    LOGGER,
+    REFRESH_MINUTE,
+    SOURCE_STALE_HOURS,
+)
+from .engine import (
+    FULL_HISTORY_HOURS,
+    Artifact,
+    Forecast,
+    InsufficientHistoryError,
+    forecast,
+)
+from .engine.features import LEVEL_WINDOW, MIN_LEVEL_HOURS
+from .history import HourlyHistory, async_read_history
+
+if TYPE_CHECKING:
+    from .data import KilowiseConfigEntry
+
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class KilowiseForecast:
+    """A forecast and what it was made from.
+
+    ``as_of`` is the moment of the refresh (UTC); the forecast's first hour is
+    the hour in progress then. ``forecast_hours`` is how many hours the
+    forecast sensor covers (an option).
+    """
+
+    forecast: Forecast
+    history: HourlyHistory
+    as_of: datetime
+    forecast_hours: int
+
+    @property
+    def end(self) -> datetime:
+        """End (UTC) of the last forecast hour."""
+        return self.forecast.start + self.forecast.hours * HOUR
+
+    def energy_between(self, start: datetime, end: datetime) -> float | None:
+        """Expected energy (kWh, median) used from ``start`` to ``end``.
+
+        An hour partly inside the interval counts pro rata. None when the
+        interval reaches outside the forecast.
+        """
+        if start < self.forecast.start or end > self.end:
+            return None
+        if end <= start:
+            return 0.0
+        begin = (start - self.forecast.start) / HOUR
+        stop = (end - self.forecast.start) / HOUR
+        total = 0.0
+        for index in range(math.floor(begin), math.ceil(stop)):
+            share = min(stop, index + 1) - max(begin, index)
+            total += share * float(self.forecast.p50[index])
+        return total
+
+    def next_local_midnight(self, days: int = 1) -> datetime:
+        """Start (UTC) of the local day ``days`` after the day of ``as_of``."""
+        local_day = dt_util.as_local(self.as_of).date() + timedelta(days=days)
+        return dt_util.as_utc(dt_util.start_of_local_day(local_day))
+
+    def hourly(self) -> list[dict[str, Any]]:
+        """The hours the forecast sensor covers, as JSON-safe dicts (local ISO)."""
+        fc = self.forecast
+        return [
+            {
+                "start": dt_util.as_local(fc.hour_start(i)).isoformat(),
+                "kwh": round(float(fc.p50[i]), 3),
+                "p10": round(float(fc.p10[i]), 3),
+                "p90": round(float(fc.p90[i]), 3),
+            }
+            for i in range(min(self.forecast_hours, fc.hours))
+        ]
+
+    def total(self) -> float:
+        """Expected energy (kWh, median) over the hours the sensor covers."""
+        return float(np.sum(self.forecast.p50[: self.forecast_hours]))
+
+
+class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
+    """Reads the source's statistics and forecasts once an hour.
+
+    The refresh runs at ``REFRESH_MINUTE`` past every hour, once the
+    recorder has compiled the hourly statistics of the hour that just ended.
+    If that hour is still missing then, the statistics are read once more
+    ``LATE_STATISTICS_RETRY`` later. Reading runs in the recorder's executor;
+    the forecast itself is a few numpy operations and runs in the event loop.
+    """
+
+    config_entry: KilowiseConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, config_entry: KilowiseConfigEntry, artifact: Artifact
+    ) -> None:
+        """Prepare a coordinator for one source; nothing is read yet."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=f"{DOMAIN} {config_entry.data[CONF_SOURCE_ENTITY]}",
+            update_interval=None,
+        )
+        self.artifact = artifact
+        self.source_entity: str = config_entry.data[CONF_SOURCE_ENTITY]
+        self.forecast_hours: int = int(
+            config_entry.options.get(CONF_FORECAST_HOURS, DEFAULT_FORECAST_HOURS)
+        )
+        self._unsub_hourly: Callable[[], None] | None = None
+        self._unsub_retry: Callable[[], None] | None = None
+
+    @callback
+    def async_schedule_hourly(self) -> None:
+        """Refresh at ``REFRESH_MINUTE`` past every UTC hour from now on."""
+        self._unsub_hourly = async_track_utc_time_change(
+            self.hass, self._async_scheduled_refresh, minute=REFRESH_MINUTE, second=0
+        )
+
+    async def async_shutdown(self) -> None:
+        """Stop the schedule when the entry unloads."""
+        await super().async_shutdown()
+        if self._unsub_hourly is not None:
+            self._unsub_hourly()
+            self._unsub_hourly = None
+        self._cancel_retry()
+
+    @callback
+    def _cancel_retry(self) -> None:
+        if self._unsub_retry is not None:
+            self._unsub_retry()
+            self._unsub_retry = None
+
+    async def _async_scheduled_refresh(self, _now: datetime) -> None:
+        self._cancel_retry()
+        await self.async_refresh()
+        if (
+            self.last_update_success
+            and (self.data.history.hours_since_last_value or 0) > 0
+        ):
+            LOGGER.debug(
+                "Statistics of %s for the hour that just ended are not there yet; "
+                "reading again in %s",
+                self.source_entity,
+                LATE_STATISTICS_RETRY,
+            )
+            self._unsub_retry = async_call_later(
+                self.hass, LATE_STATISTICS_RETRY, self._async_late_refresh
+            )
+
+    async def _async_late_refresh(self, _now: datetime) -> None:
+        self._unsub_retry = None
+        await self.async_refresh()
+
+    async def _async_update_data(self) -> KilowiseForecast:
+        """Read the statistics and forecast the next hours."""
+        now = dt_util.utcnow()
+        end = now.replace(minute=0, second=0, microsecond=0)
+        try:
+            history = await async_read_history(self.hass, self.source_entity, end)
+        except SQLAlchemyError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="statistics_unavailable",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._async_update_source_issues(history)
+        if history.kind is None:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="no_statistics",
+                translation_placeholders={"entity_id": self.source_entity},
+            )
+        if history.valid_hours == 0:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="no_history",
+                translation_placeholders={"entity_id": self.source_entity},
+            )
+        try:
+            result = forecast(
+                self.artifact, history.kwh, end, dt_util.get_default_time_zone()
+            )
+        except InsufficientHistoryError as err:
+            recent = int(np.count_nonzero(~np.isnan(history.kwh[-LEVEL_WINDOW:])))
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="not_enough_history",
+                translation_placeholders={
+                    "entity_id": self.source_entity,
+                    "hours": str(recent),
+                    "needed": str(MIN_LEVEL_HOURS),
+                },
+            ) from err
+        if result.history_hours < FULL_HISTORY_HOURS:
+            LOGGER.debug(
+                "Forecast for %s from %d of %d hours of history",
+                self.source_entity,
+                result.history_hours,
+                FULL_HISTORY_HOURS,
+            )
+        return KilowiseForecast(
+            forecast=result,
+            history=history,
+            as_of=now,
+            forecast_hours=self.forecast_hours,
+        )
+
+    @callback
+    def _async_update_source_issues(self, history: HourlyHistory) -> None:
+        """Raise or clear the repair issues about the source sensor.
+
+        Skipped while Home Assistant starts: the source's integration may not
+        have set up its entities yet.
+        """
+        if not self.hass.is_running:
+            return
+        entry = self.config_entry
+        placeholders = {"entity_id": self.source_entity, "title": entry.title}
+        state = self.hass.states.get(self.source_entity)
+        registered = er.async_get(self.hass).async_get(self.source_entity) is not None
+        missing = state is None and not registered
+        stale_hours = history.hours_since_last_value
+        unavailable = (
+            not missing
+            and (state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN))
+            and (stale_hours is None or stale_hours >= SOURCE_STALE_HOURS)
+        )
+        for issue, active, severity in (
+            (ISSUE_SOURCE_MISSING, missing, ir.IssueSeverity.ERROR),
+            (ISSUE_SOURCE_UNAVAILABLE, unavailable, ir.IssueSeverity.WARNING),
+        ):
+            issue_id = f"{issue}_{entry.entry_id}"
+            if active:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=severity,
+                    translation_key=issue,
+                    translation_placeholders=placeholders,
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)

@@ -1,0 +1,23 @@
+"""Run-time data of a Kilowise config entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+
+from .engine import Artifact
+
+if TYPE_CHECKING:
+    from .coordinator import KilowiseCoordinator
+
+type KilowiseConfigEntry = ConfigEntry[KilowiseData]
+
+
+@dataclass(slots=True)
+class KilowiseData:
+    """What a loaded entry needs: the verified model and the coordinator."""
+
+    artifact: Artifact
+    coordinator: KilowiseCoordinator

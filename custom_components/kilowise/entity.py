@@ -1,0 +1,33 @@
+"""Base entity of Kilowise: one service device per config entry."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import KilowiseCoordinator
+
+
+class KilowiseEntity(CoordinatorEntity[KilowiseCoordinator]):
+    """An entity of a Kilowise entry, named by its translation key."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self, coordinator: KilowiseCoordinator, description: EntityDescription
+    ) -> None:
+        """Attach the entity to the entry's device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, entry.entry_id)},
+            name=entry.title,
+            manufacturer="Kilowise",
+            model="Household energy forecast",
+            sw_version=coordinator.artifact.model_id,
+            entry_type=DeviceEntryType.SERVICE,
+        )

@@ -1,0 +1,188 @@
+"""Forecast sensors of Kilowise.
+
+The energy sensors are forecasts, not meters: they have the energy device
+class and kWh, but no state class, so Home Assistant never compiles them into
+long-term statistics or counts them in the energy dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+)
+from homeassistant.const import EntityCategory, UnitOfEnergy
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .coordinator import KilowiseCoordinator, KilowiseForecast
+from .data import KilowiseConfigEntry
+from .engine import FULL_HISTORY_HOURS
+from .entity import KilowiseEntity
+
+PARALLEL_UPDATES = 0
+
+HOUR = timedelta(hours=1)
+ATTR_FORECAST = "forecast"
+ATTR_TRAINING = "training"
+ATTR_METRICS = "metrics"
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _next_hour(data: KilowiseForecast) -> float | None:
+    return _rounded(data.energy_between(data.as_of, data.as_of + HOUR))
+
+
+def _rest_of_today(data: KilowiseForecast) -> float | None:
+    return _rounded(data.energy_between(data.as_of, data.next_local_midnight(1)))
+
+
+def _tomorrow(data: KilowiseForecast) -> float | None:
+    return _rounded(
+        data.energy_between(data.next_local_midnight(1), data.next_local_midnight(2))
+    )
+
+
+def _forecast_attributes(data: KilowiseForecast) -> dict[str, Any]:
+    fc = data.forecast
+    return {
+        ATTR_FORECAST: data.hourly(),
+        "start": dt_util.as_local(fc.start).isoformat(),
+        "history_hours": fc.history_hours,
+        "history_hours_wanted": FULL_HISTORY_HOURS,
+        "dropped_hours": data.history.dropped_hours,
+        "notes": list(fc.notes),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class KilowiseSensorEntityDescription(SensorEntityDescription):
+    """A forecast sensor: how to get its state and attributes from a forecast."""
+
+    value_fn: Callable[[KilowiseForecast], float | None]
+    attributes_fn: Callable[[KilowiseForecast], dict[str, Any]] | None = None
+
+
+SENSORS: tuple[KilowiseSensorEntityDescription, ...] = (
+    KilowiseSensorEntityDescription(
+        key="next_hour",
+        translation_key="next_hour",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_next_hour,
+    ),
+    KilowiseSensorEntityDescription(
+        key="rest_of_today",
+        translation_key="rest_of_today",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=_rest_of_today,
+    ),
+    KilowiseSensorEntityDescription(
+        key="tomorrow",
+        translation_key="tomorrow",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=_tomorrow,
+    ),
+    KilowiseSensorEntityDescription(
+        key="forecast",
+        translation_key="forecast",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=lambda data: _rounded(data.total()),
+        attributes_fn=_forecast_attributes,
+    ),
+)
+
+MODEL_SENSOR = SensorEntityDescription(
+    key="model",
+    translation_key="model",
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: KilowiseConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the forecast sensors and the model sensor of an entry."""
+    coordinator = entry.runtime_data.coordinator
+    entities: list[SensorEntity] = [
+        KilowiseForecastSensor(coordinator, description) for description in SENSORS
+    ]
+    entities.append(KilowiseModelSensor(coordinator, MODEL_SENSOR))
+    async_add_entities(entities)
+
+
+class KilowiseForecastSensor(KilowiseEntity, SensorEntity):
+    """Energy expected over some span, from the latest forecast."""
+
+    entity_description: KilowiseSensorEntityDescription
+    _unrecorded_attributes = frozenset({ATTR_FORECAST})
+
+    def __init__(
+        self,
+        coordinator: KilowiseCoordinator,
+        description: KilowiseSensorEntityDescription,
+    ) -> None:
+        """Name the forecast sensor after the hours it covers."""
+        super().__init__(coordinator, description)
+        self._attr_translation_placeholders = {"hours": str(coordinator.forecast_hours)}
+
+    @property
+    def native_value(self) -> StateType:
+        """Expected kWh."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Hourly forecast and how much history it rests on."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.coordinator.data)
+
+
+class KilowiseModelSensor(KilowiseEntity, SensorEntity):
+    """The bundled model's version, with its training summary and metrics."""
+
+    _unrecorded_attributes = frozenset({ATTR_TRAINING, ATTR_METRICS})
+
+    @property
+    def available(self) -> bool:
+        """The model is loaded whenever the entry is: always available."""
+        return True
+
+    @property
+    def native_value(self) -> StateType:
+        """Model identifier written by the builder."""
+        return self.coordinator.artifact.model_id
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """When and on what the model was trained, and how well it did."""
+        manifest = self.coordinator.artifact.manifest
+        return {
+            "created": manifest.get("created"),
+            "format_version": manifest.get("format_version"),
+            "quantiles": manifest.get("quantiles"),
+            "sha256": self.coordinator.artifact.sha256,
+            ATTR_TRAINING: manifest.get("training"),
+            ATTR_METRICS: manifest.get("metrics"),
+        }
