@@ -124,11 +124,18 @@ def _source_schema(hass: HomeAssistant) -> vol.Schema:
         for state in hass.states.async_all(SENSOR_DOMAIN)
         if source_error(state) is None
     )
-    config = selector.EntitySelectorConfig(domain=SENSOR_DOMAIN)
+    config = selector.EntitySelectorConfig(
+        filter=selector.EntityFilterSelectorConfig(domain=SENSOR_DOMAIN)
+    )
     if fitting:
         config["include_entities"] = fitting
     else:
-        config["device_class"] = [SensorDeviceClass.ENERGY, SensorDeviceClass.POWER]
+        # Nothing fits yet: offer the energy and power sensors, and let the
+        # step explain what is missing.
+        config["filter"] = selector.EntityFilterSelectorConfig(
+            domain=SENSOR_DOMAIN,
+            device_class=[SensorDeviceClass.ENERGY, SensorDeviceClass.POWER],
+        )
     return vol.Schema({vol.Required(CONF_SOURCE_ENTITY): SourceEntitySelector(config)})
 
 
