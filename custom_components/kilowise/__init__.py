@@ -31,12 +31,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
     try:
         artifact = await hass.async_add_executor_job(read_artifact, BUNDLED_MODEL)
     except ArtifactError as err:
-        LOGGER.error(
-            "The forecast model bundled with Kilowise (%s) cannot be used: %s. "
-            "Reinstall Kilowise to restore it",
-            BUNDLED_MODEL.name,
-            err,
-        )
+        placeholders = {"file": BUNDLED_MODEL.name, "error": str(err)}
         ir.async_create_issue(
             hass,
             DOMAIN,
@@ -44,15 +39,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
             translation_key=ISSUE_MODEL_UNUSABLE,
-            translation_placeholders={"file": BUNDLED_MODEL.name, "error": str(err)},
+            translation_placeholders=placeholders,
         )
-        # A broken file does not mend itself: no retry loop, the entry stays
-        # in error until Kilowise is reinstalled and the entry reloaded.
+        # A damaged file does not mend itself: an error, not a retry loop.
+        # Home Assistant logs the message once; the reason is all in it.
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="model_unusable",
-            translation_placeholders={"file": BUNDLED_MODEL.name, "error": str(err)},
-        ) from err
+            translation_placeholders=placeholders,
+        ) from None
     ir.async_delete_issue(hass, DOMAIN, ISSUE_MODEL_UNUSABLE)
     LOGGER.debug("Loaded model %s (sha256 %s)", artifact.model_id, artifact.sha256)
 

@@ -20,15 +20,6 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-import numpy as np
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
-from sqlalchemy.orm import Session
-
-from custom_components.kilowise.const import BUNDLED_MODEL, CONF_SOURCE_ENTITY, DOMAIN
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
@@ -42,6 +33,15 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
+import numpy as np
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from sqlalchemy.orm import Session
+
+from custom_components.kilowise.const import BUNDLED_MODEL, CONF_SOURCE_ENTITY, DOMAIN
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 PACKAGE_DIR = str(BUNDLED_MODEL.parent.parent)
@@ -92,7 +92,9 @@ def statistic_metadata(statistic_id: str, unit: str) -> StatisticMetaData:
     is_energy = unit in EnergyConverter.VALID_UNITS
     metadata: dict[str, Any] = {
         "has_sum": is_energy,
-        "mean_type": StatisticMeanType.NONE if is_energy else StatisticMeanType.ARITHMETIC,
+        "mean_type": StatisticMeanType.NONE
+        if is_energy
+        else StatisticMeanType.ARITHMETIC,
         "name": None,
         "source": "recorder",
         "statistic_id": statistic_id,
@@ -200,7 +202,11 @@ def blocking_calls(hass: HomeAssistant) -> Iterator[BlockingCalls]:
         (Session, "execute"),
     ]
     patches = [
-        patch.object(owner, attr, guard(f"{getattr(owner, '__name__', owner)}.{attr}", getattr(owner, attr)))
+        patch.object(
+            owner,
+            attr,
+            guard(f"{getattr(owner, '__name__', owner)}.{attr}", getattr(owner, attr)),
+        )
         for owner, attr in targets
     ]
     for active in patches:
@@ -268,7 +274,11 @@ def bundled_model(tmp_path: pathlib.Path) -> Generator[pathlib.Path]:
         yield BUNDLED_MODEL
         return
     # TEMPORARY until the trained model is committed: a flat stand-in.
-    from custom_components.kilowise.engine import FEATURE_NAMES, MAX_HORIZON, write_artifact
+    from custom_components.kilowise.engine import (
+        FEATURE_NAMES,
+        MAX_HORIZON,
+        write_artifact,
+    )
     from custom_components.kilowise.engine.features import FEATURE_SPEC_VERSION
     from custom_components.kilowise.engine.predictor import TreeEnsemble
 
@@ -278,7 +288,10 @@ def bundled_model(tmp_path: pathlib.Path) -> Generator[pathlib.Path]:
         {
             "model_id": "stand-in",
             "created": "2026-12-01T00:00:00+00:00",
-            "features": {"spec_version": FEATURE_SPEC_VERSION, "names": list(FEATURE_NAMES)},
+            "features": {
+                "spec_version": FEATURE_SPEC_VERSION,
+                "names": list(FEATURE_NAMES),
+            },
             "horizons": MAX_HORIZON,
             "quantiles": [0.1, 0.5, 0.9],
             "training": {"sources": []},

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
 import numpy as np
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -13,11 +18,6 @@ from custom_components.kilowise.const import (
     CONF_SOURCE_ENTITY,
     DOMAIN,
 )
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.setup import async_setup_component
 
 from .conftest import (
     ENERGY_ATTRIBUTES,
@@ -179,7 +179,9 @@ async def test_sensor_with_statistics_still_to_come(hass: HomeAssistant) -> None
     await hass.async_block_till_done()
     # No history yet: the entry loads and its forecast sensors wait.
     assert result["result"].state is ConfigEntryState.LOADED
-    assert hass.states.get("sensor.kilowise_home_energy_next_hour").state == "unavailable"
+    assert (
+        hass.states.get("sensor.kilowise_home_energy_next_hour").state == "unavailable"
+    )
 
 
 @pytest.mark.usefixtures("source_statistics")
