@@ -366,7 +366,10 @@ kw__venv_build() {
     local old
     for old in "$(dirname "$host_dir")/$name"-*/; do
         old=${old%/}
-        [ "$old" = "$host_dir" ] || [ ! -d "$old" ] || { kw_log "removing outdated venv ${old##*/}"; kw__rm_tree "$old"; }
+        [[ ${old##*/} =~ ^.+-[0-9a-f]{12}$ ]] && [ "${old##*/}" != "${host_dir##*/}" ] || continue
+        [ "${old##*/}" = "$name-${old##*-}" ] || continue   # not another name's venv
+        kw_log "removing outdated venv ${old##*/}"
+        kw__rm_tree "$old"
     done
     kw_log "venv $name built in $((SECONDS - t0)) s: $dir"
     printf '%s\n' "$dir"
