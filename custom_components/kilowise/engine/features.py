@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-import warnings
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +58,24 @@ LEVEL_FLOOR_KWH = 0.001
 """Smallest level used as a divisor (kWh per hour), for homes that read zero."""
 
 
+# Lag columns gathered in one step: the same hour on the 7 most recent known
+# days (offset by whole days past the horizon), on the 4 previous weeks, every
+# hour of the day one week before, and the last hour before the origin.
+_SAME_HOUR_7D = slice(0, 7)
+_SAME_HOUR_4W = slice(7, 11)
+_WEEK_AGO_DAY = slice(11, 35)
+_LAST_HOUR = 35
+_LAG_STEPS = np.array(
+    [24 * k for k in range(7)]
+    + [168 * k for k in range(1, 5)]
+    + [168 + k for k in range(-12, 12)]
+    + [0],
+    dtype=np.int64,
+)
+_LAG_BY_DAY = np.zeros(len(_LAG_STEPS), dtype=bool)
+_LAG_BY_DAY[_SAME_HOUR_7D] = True
+
+
 class InsufficientHistoryError(ValueError):
     """Raised when too few valid hours precede an origin to set the level."""
 
@@ -69,10 +86,13 @@ class FeatureRows:
 
     ``matrix`` has one row per pair and one column per name in
     ``FEATURE_NAMES``; ``level`` is the divisor of each row in kWh per hour.
+    ``usable`` is False for rows whose origin has fewer than
+    ``MIN_LEVEL_HOURS`` valid hours in the week before it (level NaN).
     """
 
     matrix: FloatArray
     level: FloatArray
+    usable: npt.NDArray[np.bool_]
 
 
 def local_calendar(
@@ -123,8 +143,7 @@ def feature_rows(
     : origins[i]]`` is read for row ``i``: training uses ``history_start`` to
     show the model homes with short histories, as a new install has.
 
-    Raises ``InsufficientHistoryError`` if any row has fewer than
-    ``MIN_LEVEL_HOURS`` valid hours in the week before its origin.
+    Rows without enough history to set the level are marked not usable.
     """
     series = np.asarray(series, dtype=np.float64)
     origins = np.asarray(origins, dtype=np.int64)
@@ -135,11 +154,6 @@ def feature_rows(
     targets = origins + horizons - 1
     total, squares, count = _window_sums(series)
 
-    def lag(steps: IntArray) -> FloatArray:
-        index = targets - steps
-        inside = (index >= lo) & (index < origins)
-        return np.where(inside, series[np.clip(index, 0, len(series) - 1)], np.nan)
-
     def window(hours: int) -> tuple[FloatArray, FloatArray, FloatArray]:
         start = np.maximum(origins - hours, lo)
         n = count[origins] - count[start]
@@ -147,45 +161,55 @@ def feature_rows(
         q = squares[origins] - squares[start]
         return n, s, q
 
-    def mean_of(n: FloatArray, s: FloatArray) -> FloatArray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(n > 0, s / n, np.nan)
-
     n_week, s_week, q_week = window(LEVEL_WINDOW)
-    if np.any(n_week < MIN_LEVEL_HOURS):
-        raise InsufficientHistoryError(
-            f"need {MIN_LEVEL_HOURS} valid hours in the week before the origin"
-        )
-    level = np.maximum(s_week / n_week, LEVEL_FLOOR_KWH)
-    variance = np.maximum(q_week / n_week - (s_week / n_week) ** 2, 0.0)
-
-    days_back = (horizons + 23) // 24  # most recent day whose same hour is known
-    same_hour_7d = np.stack([lag(24 * (days_back + k)) for k in range(7)])
-    same_hour_4w = np.stack([lag(168 * k) for k in range(1, 5)])
-    week_ago_day = np.stack([lag(168 + k) for k in range(-12, 12)])
     n3, s3, _ = window(3)
     n24, s24, _ = window(24)
+    usable = n_week >= MIN_LEVEL_HOURS
 
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        # The mean of an all-NaN slice is NaN, which is what a gap should give.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        columns = (
+    # Every lagged value in one gather: column j of ``lags`` is the series
+    # ``_LAG_STEPS[j]`` hours before the target, NaN where it was not known
+    # at the origin (or lies before the history start).
+    days_back = (horizons + 23) // 24  # most recent day whose same hour is known
+    steps = np.where(_LAG_BY_DAY, 24 * days_back[:, None], 0) + _LAG_STEPS
+    steps[:, _LAST_HOUR] = horizons
+    index = targets[:, None] - steps
+    known = (index >= lo[:, None]) & (index < origins[:, None])
+    lags = np.where(known, series.take(np.clip(index, 0, len(series) - 1)), np.nan)
+    valid = ~np.isnan(lags)
+    filled = np.where(valid, lags, 0.0)
+
+    def mean(columns: slice) -> FloatArray:
+        n = valid[:, columns].sum(axis=1)
+        return np.where(n > 0, filled[:, columns].sum(axis=1) / np.maximum(n, 1), np.nan)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_week = np.where(usable, s_week / n_week, np.nan)
+        level = np.maximum(mean_week, LEVEL_FLOOR_KWH)
+        std_week = np.sqrt(np.maximum(q_week / n_week - mean_week**2, 0.0))
+        relative = np.column_stack(
+            (
+                lags[:, 0],  # lag_day
+                lags[:, _SAME_HOUR_4W.start],  # lag_week
+                lags[:, _SAME_HOUR_4W.start + 1],  # lag_two_weeks
+                mean(_SAME_HOUR_7D),
+                mean(_SAME_HOUR_4W),
+                mean(_WEEK_AGO_DAY),
+                lags[:, _LAST_HOUR],
+                np.where(n3 > 0, s3 / n3, np.nan),
+                np.where(n24 > 0, s24 / n24, np.nan),
+                std_week,
+            )
+        ) / level[:, None]
+    matrix = np.column_stack(
+        (
             horizons.astype(np.float64),
             np.asarray(hour_of_day, dtype=np.float64),
             np.asarray(day_of_week, dtype=np.float64),
-            lag(24 * days_back) / level,
-            lag(np.full_like(targets, 168)) / level,
-            lag(np.full_like(targets, 336)) / level,
-            np.nanmean(same_hour_7d, axis=0) / level,
-            np.nanmean(same_hour_4w, axis=0) / level,
-            np.nanmean(week_ago_day, axis=0) / level,
-            lag(horizons) / level,
-            mean_of(n3, s3) / level,
-            mean_of(n24, s24) / level,
-            np.sqrt(variance) / level,
+            relative,
             n_week / LEVEL_WINDOW,
         )
-    return FeatureRows(matrix=np.column_stack(columns), level=level)
+    )
+    return FeatureRows(matrix=matrix, level=level, usable=usable)
 
 
 def forecast_rows(
@@ -196,15 +220,23 @@ def forecast_rows(
     """Feature rows for the hours right after ``history`` (horizons 1..n).
 
     ``history[-1]`` is the last complete hour; ``hour_of_day`` and
-    ``day_of_week`` describe the ``n`` target hours in local time.
+    ``day_of_week`` describe the ``n`` target hours in local time. Raises
+    ``InsufficientHistoryError`` when the last week holds fewer than
+    ``MIN_LEVEL_HOURS`` valid hours.
     """
     history = np.asarray(history, dtype=np.float64)[-HISTORY_HOURS:]
     n = len(hour_of_day)
     origin = len(history)
-    return feature_rows(
+    rows = feature_rows(
         history,
         np.full(n, origin, dtype=np.int64),
         np.arange(1, n + 1, dtype=np.int64),
         hour_of_day,
         day_of_week,
     )
+    if not rows.usable.all():
+        raise InsufficientHistoryError(
+            f"need {MIN_LEVEL_HOURS} valid hours in the last week, "
+            f"have {int(np.count_nonzero(~np.isnan(history[-LEVEL_WINDOW:])))}"
+        )
+    return rows

@@ -49,6 +49,16 @@ class Forecast:
         return self.start + timedelta(hours=index)
 
 
+def quantile_energy(raw: FloatArray, level: FloatArray) -> FloatArray:
+    """Turn raw model outputs (relative to the level) into kWh per hour.
+
+    Quantile models are fitted one by one and can cross; sorting each row
+    restores ``p10 <= p50 <= p90`` without changing the set of values.
+    Energy is never negative.
+    """
+    return np.maximum(np.sort(raw, axis=1), 0.0) * level[:, None]
+
+
 def forecast(
     artifact: Artifact,
     history: FloatArray,
@@ -69,10 +79,7 @@ def forecast(
     history = np.asarray(history, dtype=np.float64)[-HISTORY_HOURS:]
     hour_of_day, day_of_week = local_calendar(start, hours, tz)
     rows = forecast_rows(history, hour_of_day, day_of_week)
-    raw = artifact.ensemble.predict(rows.matrix)
-    # Quantile models are fitted one by one and can cross; sorting restores
-    # the order without moving the set of predicted values.
-    energy = np.maximum(np.sort(raw, axis=1), 0.0) * rows.level[:, None]
+    energy = quantile_energy(artifact.ensemble.predict(rows.matrix), rows.level)
     quantiles = artifact.quantiles
     recent = history[-FULL_HISTORY_HOURS:]
     valid = int(np.count_nonzero(~np.isnan(recent)))

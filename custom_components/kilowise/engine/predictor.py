@@ -11,6 +11,7 @@ result is the same float64 number scikit-learn computes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,46 @@ NODE_ARRAYS: dict[str, type[np.generic]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class _CompleteTrees:
+    """Every tree padded to a complete binary tree of the ensemble's depth.
+
+    Position ``p`` of a tree has children ``2p + 1`` (left) and ``2p + 2``
+    (right), so walking is arithmetic rather than pointer chasing. A leaf
+    above the last level is copied into every position below it. Missing
+    values become -inf in the first copy of the features and +inf in the
+    second; each node reads the copy that sends NaN its way, which makes the
+    NaN rule a plain comparison.
+    """
+
+    column: npt.NDArray[np.intp]
+    threshold: FloatArray
+    leaf_value: FloatArray
+
+    @classmethod
+    def build(cls, trees: TreeEnsemble) -> _CompleteTrees:
+        n_features = int(trees.feature.max()) + 1 if len(trees.feature) else 1
+        n_trees = trees.roots.size
+        node = trees.roots.reshape(n_trees, 1).astype(np.intp)
+        levels = []
+        for _ in range(trees.depth):
+            levels.append(node)
+            node = np.stack((trees.left[node], trees.right[node]), axis=-1)
+            node = node.reshape(n_trees, -1).astype(np.intp)
+        heap = np.concatenate(levels, axis=1) if levels else node[:, :0]
+        column = trees.feature[heap].astype(np.intp) + np.where(
+            trees.missing_left[heap], 0, n_features
+        )
+        # A threshold of +inf splits off missing values only; the largest
+        # float keeps every real value on the left and +inf on the right.
+        threshold = np.minimum(trees.threshold[heap], np.finfo(np.float64).max)
+        return cls(
+            column=column.reshape(-1),
+            threshold=threshold.reshape(-1),
+            leaf_value=trees.value[node].reshape(-1),
+        )
+
+
+@dataclass(frozen=True)
 class TreeEnsemble:
     """All trees of all quantiles, flattened.
 
@@ -54,6 +95,10 @@ class TreeEnsemble:
         """Number of quantile models."""
         return int(self.roots.shape[0])
 
+    @cached_property
+    def _complete(self) -> _CompleteTrees:
+        return _CompleteTrees.build(self)
+
     def predict(self, features: FloatArray) -> FloatArray:
         """Return raw predictions, shape ``(rows, quantiles)``.
 
@@ -61,18 +106,25 @@ class TreeEnsemble:
         missing feature. The output is in the model's target unit (for
         Kilowise: energy relative to the home's level).
         """
-        x = np.ascontiguousarray(features, dtype=np.float64)
-        rows = x.shape[0]
+        x = np.asarray(features, dtype=np.float64)
+        rows, n_features = x.shape
         n_q, n_trees = self.roots.shape
-        node = np.broadcast_to(self.roots.reshape(1, -1), (rows, n_q * n_trees))
-        row_index = np.arange(rows)[:, None]
+        total = n_q * n_trees
+        trees = self._complete
+        missing = np.isnan(x)
+        values = np.concatenate(
+            (np.where(missing, -np.inf, x), np.where(missing, np.inf, x)), axis=1
+        ).reshape(-1)
+        internal = (1 << self.depth) - 1
+        tree_base = np.arange(total, dtype=np.intp) * internal
+        row_base = (np.arange(rows, dtype=np.intp) * (2 * n_features))[:, None]
+        position = np.zeros((rows, total), dtype=np.intp)
         for _ in range(self.depth):
-            value = x[row_index, self.feature[node]]
-            go_left = (value <= self.threshold[node]) | (
-                np.isnan(value) & self.missing_left[node]
-            )
-            node = np.where(go_left, self.left[node], self.right[node])
-        leaves = self.value[node].reshape(rows, n_q, n_trees)
+            node = tree_base + position
+            goes_right = values.take(row_base + trees.column.take(node)) > trees.threshold.take(node)
+            position = 2 * position + 1 + goes_right
+        leaf = (position - internal) + np.arange(total, dtype=np.intp) * (internal + 1)
+        leaves = trees.leaf_value.take(leaf).reshape(rows, n_q, n_trees)
         # Add tree by tree in training order (cumsum is sequential), starting
         # from the baseline, exactly as scikit-learn accumulates its sum.
         start = np.broadcast_to(self.baseline.reshape(1, n_q, 1), (rows, n_q, 1))

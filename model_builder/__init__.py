@@ -1,0 +1,1 @@
+"""Kilowise's offline side: train, evaluate and export the forecasting model."""

@@ -1,0 +1,86 @@
+"""Read any CSV of energy readings into an hourly series, or say which row is wrong."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .series import HOUR_NS, DataError, HomeSeries, series_from_intervals, to_utc_ns
+
+UNIT_TO_KWH = {"Wh": 1e-3, "kWh": 1.0, "MWh": 1e3}
+
+
+def _numbers(column: pd.Series, source: str, name: str) -> np.ndarray:
+    """Parse a number column; blanks are missing, text is an error with its line."""
+    text = column.astype("string").str.strip()
+    blank = text.isna() | (text == "") | text.str.lower().isin({"nan", "na", "null"})
+    values = pd.to_numeric(text.where(~blank), errors="coerce")
+    bad = values.isna() & ~blank
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{source}, line {row + 2}: {name} is {column.iloc[row]!r}, not a number"
+        )
+    return values.to_numpy(dtype=np.float64)
+
+
+def read_energy_csv(
+    path: Path,
+    time_column: str,
+    energy_column: str,
+    *,
+    cumulative: bool,
+    tz: tzinfo,
+    unit: str = "kWh",
+) -> HomeSeries:
+    """Read energy readings from ``path`` into kWh per UTC hour.
+
+    Without ``cumulative`` each row holds the energy of the interval that
+    starts at its time (the interval is the file's usual step). With it, each
+    row is a meter reading and consumption is the difference between
+    readings; a decrease is a meter reset and leaves that interval missing.
+    Duplicate times keep their first row. Naive times are local to ``tz``.
+    """
+    source = str(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise DataError(f"{source}: cannot read CSV: {err}") from err
+    for column in (time_column, energy_column):
+        if column not in frame.columns:
+            raise DataError(
+                f"{source}: no column {column!r} (columns: {', '.join(frame.columns)})"
+            )
+    if frame.empty:
+        raise DataError(f"{source}: no rows")
+    energy = _numbers(frame[energy_column], source, energy_column) * UNIT_TO_KWH[unit]
+    stamps = to_utc_ns(frame[time_column].replace("", None), tz, source)
+
+    order = np.argsort(stamps, kind="stable")
+    stamps, energy = stamps[order], energy[order]
+    keep = np.concatenate(([True], np.diff(stamps) > 0))
+    duplicates = int(np.count_nonzero(~keep))
+    stamps, energy = stamps[keep], energy[keep]
+    if len(stamps) < 2:
+        raise DataError(f"{source}: fewer than two distinct times")
+    step = int(np.median(np.diff(stamps)))
+    if step > HOUR_NS:
+        raise DataError(f"{source}: readings are {step / HOUR_NS:.1f} h apart; need hourly or finer")
+
+    resets = 0
+    if cumulative:
+        delta = np.diff(energy)
+        resets = int(np.count_nonzero(delta < 0))
+        delta[delta < 0] = np.nan
+        starts, durations, values = stamps[:-1], np.diff(stamps), delta
+    else:
+        if np.nanmin(energy) < 0:
+            row = int(np.flatnonzero(energy < 0)[0])
+            raise DataError(f"{source}: negative energy in {energy_column} (sorted row {row + 1})")
+        starts, durations, values = stamps, np.full(len(stamps), step), energy
+    series = series_from_intervals(path.stem, starts, durations, values, tz)
+    series.notes.update(duplicate_times=duplicates, meter_resets=resets)
+    return series
