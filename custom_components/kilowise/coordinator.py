@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import (
     async_call_later,
-    async_track_utc_time_change,
+    async_track_point_in_utc_time,
 )
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -108,6 +108,14 @@ class KilowiseForecast:
         return float(np.sum(self.forecast.p50[: self.forecast_hours]))
 
 
+def next_refresh(now: datetime) -> datetime:
+    """The first ``REFRESH_MINUTE`` past an hour strictly after ``now`` (UTC)."""
+    candidate = now.astimezone(UTC).replace(
+        minute=REFRESH_MINUTE, second=0, microsecond=0
+    )
+    return candidate if candidate > now else candidate + HOUR
+
+
 class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
     """Reads the source's statistics and forecasts once an hour.
 
@@ -138,17 +146,23 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
         )
         self._unsub_hourly: Callable[[], None] | None = None
         self._unsub_retry: Callable[[], None] | None = None
+        self._stopped = False
 
     @callback
     def async_schedule_hourly(self) -> None:
         """Refresh at ``REFRESH_MINUTE`` past every UTC hour from now on."""
-        self._unsub_hourly = async_track_utc_time_change(
-            self.hass, self._async_scheduled_refresh, minute=REFRESH_MINUTE, second=0
+        if self._stopped:
+            return
+        self._unsub_hourly = async_track_point_in_utc_time(
+            self.hass,
+            self._async_scheduled_refresh,
+            next_refresh(dt_util.utcnow()),
         )
 
     async def async_shutdown(self) -> None:
         """Stop the schedule when the entry unloads."""
         await super().async_shutdown()
+        self._stopped = True
         if self._unsub_hourly is not None:
             self._unsub_hourly()
             self._unsub_hourly = None
@@ -161,6 +175,7 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
             self._unsub_retry = None
 
     async def _async_scheduled_refresh(self, _now: datetime) -> None:
+        self.async_schedule_hourly()
         self._cancel_retry()
         await self.async_refresh()
         if (

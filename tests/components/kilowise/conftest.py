@@ -42,6 +42,9 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from sqlalchemy.orm import Session
 
 from custom_components.kilowise.const import BUNDLED_MODEL, CONF_SOURCE_ENTITY, DOMAIN
+from custom_components.kilowise.engine import FEATURE_NAMES, MAX_HORIZON, write_artifact
+from custom_components.kilowise.engine.features import FEATURE_SPEC_VERSION
+from custom_components.kilowise.engine.predictor import TreeEnsemble
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 PACKAGE_DIR = str(BUNDLED_MODEL.parent.parent)
@@ -274,14 +277,6 @@ def bundled_model(tmp_path: pathlib.Path) -> Generator[pathlib.Path]:
         yield BUNDLED_MODEL
         return
     # TEMPORARY until the trained model is committed: a flat stand-in.
-    from custom_components.kilowise.engine import (
-        FEATURE_NAMES,
-        MAX_HORIZON,
-        write_artifact,
-    )
-    from custom_components.kilowise.engine.features import FEATURE_SPEC_VERSION
-    from custom_components.kilowise.engine.predictor import TreeEnsemble
-
     path = tmp_path / "kilowise_global.json"
     write_artifact(
         path,

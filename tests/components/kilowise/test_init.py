@@ -68,25 +68,26 @@ def _broken_copy(tmp_path: pathlib.Path, how: str) -> pathlib.Path:
 
 
 @pytest.mark.parametrize(
-    ("how", "reason"),
+    "case",
     [
         ("missing", "cannot read"),
         ("not_json", "not valid JSON"),
         ("payload_changed", "does not match the manifest"),
         ("newer_format", "format version 99 is not supported"),
     ],
+    ids=lambda case: case[0],
 )
 @pytest.mark.usefixtures("source_statistics")
 async def test_unusable_model(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
-    issue_registry: ir.IssueRegistry,
     caplog: pytest.LogCaptureFixture,
     tmp_path: pathlib.Path,
-    how: str,
-    reason: str,
+    case: tuple[str, str],
 ) -> None:
     """A missing or damaged model: a repair issue, a log line, no retry loop."""
+    how, reason = case
+    issue_registry = ir.async_get(hass)
     broken = _broken_copy(tmp_path, how)
     mock_config_entry.add_to_hass(hass)
     with patch("custom_components.kilowise.BUNDLED_MODEL", broken):
