@@ -189,7 +189,12 @@ kw__debian_mirror() {
 kw__host_debootstrap() {
     command -v debootstrap >/dev/null 2>&1 && return 0
     kw_log "installing debootstrap on the host (apt-get)"
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; } >&2
+    mkdir -p "$KW_CACHE"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; } \
+        >"$KW_CACHE/apt.log" 2>&1; then
+        tail -n 20 "$KW_CACHE/apt.log" >&2
+        return 1
+    fi
 }
 
 kw__chroot_build() {
