@@ -106,9 +106,16 @@ def local_calendar(
     if start_utc.tzinfo is None:
         raise ValueError("start_utc must be timezone-aware")
     start = start_utc.astimezone(UTC)
+    step = timedelta(hours=1)
+    first = start.astimezone(tz)
+    last = (start + (hours - 1) * step).astimezone(tz)
+    if first.utcoffset() == last.utcoffset() and hours <= 48:
+        # No clock change in between (one can't come and go within 48 h):
+        # local time advances with UTC, hour by hour.
+        base = first.hour + np.arange(hours, dtype=np.int64)
+        return base % 24, (first.weekday() + base // 24) % 7
     hour_of_day = np.empty(hours, dtype=np.int64)
     weekday = np.empty(hours, dtype=np.int64)
-    step = timedelta(hours=1)
     for i in range(hours):
         local = (start + i * step).astimezone(tz)
         hour_of_day[i] = local.hour

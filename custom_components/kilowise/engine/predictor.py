@@ -121,8 +121,12 @@ class TreeEnsemble:
         position = np.zeros((rows, total), dtype=np.intp)
         for _ in range(self.depth):
             node = tree_base + position
-            goes_right = values.take(row_base + trees.column.take(node)) > trees.threshold.take(node)
-            position = 2 * position + 1 + goes_right
+            column = trees.column.take(node)
+            column += row_base
+            goes_right = values.take(column) > trees.threshold.take(node)
+            position *= 2
+            position += 1
+            position += goes_right
         leaf = (position - internal) + np.arange(total, dtype=np.intp) * (internal + 1)
         leaves = trees.leaf_value.take(leaf).reshape(rows, n_q, n_trees)
         # Add tree by tree in training order (cumsum is sequential), starting
