@@ -8,23 +8,28 @@ model in the same run, so the ratio holds on a busy machine too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model_builder.bundle import load_bundle  # noqa: E402
-from model_builder.datasets import HELD_OUT_HOMES, TRAINING_HOMES, default_data_dir, load_homes  # noqa: E402
-from model_builder.engine import BUNDLED_MODEL, artifact, features, forecast  # noqa: E402
-from model_builder.evaluation import walk_forward  # noqa: E402
-from model_builder.models import JOBLIB_MODEL  # noqa: E402
-from model_builder.report import evaluation_table, table  # noqa: E402
-from model_builder.training import predict_raw  # noqa: E402
+from model_builder.bundle import load_bundle
+from model_builder.datasets import (
+    HELD_OUT_HOMES,
+    TRAINING_HOMES,
+    default_data_dir,
+    load_homes,
+)
+from model_builder.engine import BUNDLED_MODEL, artifact, features, forecasting
+from model_builder.evaluation import walk_forward
+from model_builder.models import JOBLIB_MODEL
+from model_builder.report import evaluation_table, table
+from model_builder.training import predict_raw
 
 
 def median_ms(call: Callable[[], object], runs: int) -> float:
@@ -41,16 +46,27 @@ def main() -> int:
     model = artifact.read_artifact(BUNDLED_MODEL)
     bundle = load_bundle(JOBLIB_MODEL)
     if bundle["model_id"] != model.model_id:
-        print(f"warning: {JOBLIB_MODEL.name} is {bundle['model_id']}, the bundled model is {model.model_id}")
+        print(
+            f"warning: {JOBLIB_MODEL.name} is {bundle['model_id']}, the bundled model is {model.model_id}"
+        )
 
     homes = load_homes(TRAINING_HOMES, default_data_dir())
     held_out = load_homes(HELD_OUT_HOMES, default_data_dir())
     sources = {s["name"]: s for s in model.manifest["training"]["sources"]}
     evaluations = [
-        ("holdout", walk_forward(home, model.ensemble.predict, datetime.fromisoformat(sources[home.name]["trained_until"])))
+        (
+            "holdout",
+            walk_forward(
+                home,
+                model.ensemble.predict,
+                datetime.fromisoformat(sources[home.name]["trained_until"]),
+            ),
+        )
         for home in homes
     ] + [("held out", walk_forward(home, model.ensemble.predict)) for home in held_out]
-    print("Accuracy, day-ahead at each local midnight (MASE against the same hour last week)")
+    print(
+        "Accuracy, day-ahead at each local midnight (MASE against the same hour last week)"
+    )
     print(evaluation_table(evaluations))
 
     home = held_out[0]
@@ -59,26 +75,47 @@ def main() -> int:
     tz = ZoneInfo("Europe/Brussels")
     hour_of_day, weekday = features.local_calendar(start, features.MAX_HORIZON, tz)
     rows = features.forecast_rows(history, hour_of_day, weekday).matrix
-    engine_forecast = median_ms(lambda: forecast.forecast(model, history, start, tz), 2000)
+    engine_forecast = median_ms(
+        lambda: forecasting.forecast(model, history, start, tz), 2000
+    )
     engine_predict = median_ms(lambda: model.ensemble.predict(rows), 2000)
     sklearn_predict = median_ms(lambda: predict_raw(bundle["models"], rows), 200)
-    feature_time = median_ms(lambda: features.forecast_rows(history, hour_of_day, weekday), 2000)
+    feature_time = median_ms(
+        lambda: features.forecast_rows(history, hour_of_day, weekday), 2000
+    )
     load = median_ms(lambda: artifact.read_artifact(BUNDLED_MODEL), 50)
-    size = BUNDLED_MODEL.stat().st_size + (BUNDLED_MODEL.parent / model.manifest["payload"]["file"]).stat().st_size
+    size = (
+        BUNDLED_MODEL.stat().st_size
+        + (BUNDLED_MODEL.parent / model.manifest["payload"]["file"]).stat().st_size
+    )
     print()
     print("Speed (median; one forecast = 48 hours x p10/p50/p90)")
-    print(table(
-        ["measure", "value", "target"],
-        [
-            ["engine forecast: features + prediction (ms)", round(engine_forecast, 3), "<= 1 ms"],
-            ["  of which features (ms)", round(feature_time, 3), ""],
-            ["engine prediction of the 48 rows (ms)", round(engine_predict, 3), ""],
-            ["scikit-learn predict, same rows and model (ms)", round(sklearn_predict, 3), ""],
-            ["speed-up: scikit-learn predict / engine forecast", round(sklearn_predict / engine_forecast, 1), ">= 4x"],
-            ["load and verify the artifact (ms)", round(load, 2), "<= 100 ms"],
-            ["artifact size, manifest + payload (bytes)", size, "<= 1 MB"],
-        ],
-    ))
+    print(
+        table(
+            ["measure", "value", "target"],
+            [
+                [
+                    "engine forecast: features + prediction (ms)",
+                    round(engine_forecast, 3),
+                    "<= 1 ms",
+                ],
+                ["  of which features (ms)", round(feature_time, 3), ""],
+                ["engine prediction of the 48 rows (ms)", round(engine_predict, 3), ""],
+                [
+                    "scikit-learn predict, same rows and model (ms)",
+                    round(sklearn_predict, 3),
+                    "",
+                ],
+                [
+                    "speed-up: scikit-learn predict / engine forecast",
+                    round(sklearn_predict / engine_forecast, 1),
+                    ">= 4x",
+                ],
+                ["load and verify the artifact (ms)", round(load, 2), "<= 100 ms"],
+                ["artifact size, manifest + payload (bytes)", size, "<= 1 MB"],
+            ],
+        )
+    )
     return 0
 
 

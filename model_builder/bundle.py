@@ -13,10 +13,8 @@ import joblib
 import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from .engine import artifact
-from .engine import features
-
 from .compiler import compile_ensemble
+from .engine import artifact, features
 
 BUNDLE_FORMAT = "kilowise-sklearn-bundle"
 
@@ -49,7 +47,10 @@ def new_bundle(
         "model_id": f"kilowise-global-{created:%Y%m%d%H%M%S}",
         "created": created.isoformat(),
         "quantiles": list(quantiles),
-        "features": {"spec_version": features.FEATURE_SPEC_VERSION, "names": list(features.FEATURE_NAMES)},
+        "features": {
+            "spec_version": features.FEATURE_SPEC_VERSION,
+            "names": list(features.FEATURE_NAMES),
+        },
         "horizons": features.MAX_HORIZON,
         "models": models,
         "training": training,
@@ -97,7 +98,17 @@ def export_artifact(bundle: dict[str, Any], manifest_path: Path) -> dict[str, An
     """Compile the bundle's trees and write the data-only artifact."""
     manifest = {
         key: bundle[key]
-        for key in ("model_id", "created", "quantiles", "features", "horizons", "training", "metrics")
+        for key in (
+            "model_id",
+            "created",
+            "quantiles",
+            "features",
+            "horizons",
+            "training",
+            "metrics",
+        )
     }
     manifest["libraries"] = {**bundle["libraries"], "exported_with": library_versions()}
-    return artifact.write_artifact(manifest_path, manifest, compile_ensemble(bundle["models"]))
+    return artifact.write_artifact(
+        manifest_path, manifest, compile_ensemble(bundle["models"])
+    )

@@ -6,6 +6,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .series import HOUR_NS, DataError, HomeSeries, series_from_intervals, to_utc_ns
@@ -13,7 +14,7 @@ from .series import HOUR_NS, DataError, HomeSeries, series_from_intervals, to_ut
 UNIT_TO_KWH = {"Wh": 1e-3, "kWh": 1.0, "MWh": 1e3}
 
 
-def _numbers(column: pd.Series, source: str, name: str) -> np.ndarray:
+def _numbers(column: pd.Series, source: str, name: str) -> npt.NDArray[np.float64]:
     """Parse a number column; blanks are missing, text is an error with its line."""
     text = column.astype("string").str.strip()
     blank = text.isna() | (text == "") | text.str.lower().isin({"nan", "na", "null"})
@@ -24,7 +25,8 @@ def _numbers(column: pd.Series, source: str, name: str) -> np.ndarray:
         raise DataError(
             f"{source}, line {row + 2}: {name} is {column.iloc[row]!r}, not a number"
         )
-    return values.to_numpy(dtype=np.float64)
+    numbers: npt.NDArray[np.float64] = values.to_numpy(dtype=np.float64)
+    return numbers
 
 
 def read_energy_csv(
@@ -68,7 +70,9 @@ def read_energy_csv(
         raise DataError(f"{source}: fewer than two distinct times")
     step = int(np.median(np.diff(stamps)))
     if step > HOUR_NS:
-        raise DataError(f"{source}: readings are {step / HOUR_NS:.1f} h apart; need hourly or finer")
+        raise DataError(
+            f"{source}: readings are {step / HOUR_NS:.1f} h apart; need hourly or finer"
+        )
 
     resets = 0
     if cumulative:
@@ -79,7 +83,9 @@ def read_energy_csv(
     else:
         if np.nanmin(energy) < 0:
             row = int(np.flatnonzero(energy < 0)[0])
-            raise DataError(f"{source}: negative energy in {energy_column} (sorted row {row + 1})")
+            raise DataError(
+                f"{source}: negative energy in {energy_column} (sorted row {row + 1})"
+            )
         starts, durations, values = stamps, np.full(len(stamps), step), energy
     series = series_from_intervals(path.stem, starts, durations, values, tz)
     series.notes.update(duplicate_times=duplicates, meter_resets=resets)

@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .series import HOUR_NS, DataError, HomeSeries, series_from_intervals, to_utc_ns
@@ -29,7 +30,12 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def _hourly(name: str, stamps: np.ndarray, kwh: np.ndarray, tz: timezone | ZoneInfo) -> HomeSeries:
+def _hourly(
+    name: str,
+    stamps: npt.NDArray[np.int64],
+    kwh: npt.NDArray[np.float64],
+    tz: timezone | ZoneInfo,
+) -> HomeSeries:
     durations = np.full(len(stamps), HOUR_NS, dtype=np.int64)
     return series_from_intervals(name, stamps, durations, kwh, tz)
 
@@ -39,7 +45,9 @@ def sceaux(data_dir: Path) -> HomeSeries:
     path = data_dir / "uci_household_power" / "household_power_hourly.csv"
     frame = pd.read_csv(path)
     complete = frame["n_valid_minutes"].to_numpy() == 60
-    kwh = np.where(complete, frame["energy_kwh_measured"].to_numpy(dtype=np.float64), np.nan)
+    kwh = np.where(
+        complete, frame["energy_kwh_measured"].to_numpy(dtype=np.float64), np.nan
+    )
     stamps = to_utc_ns(frame["timestamp"], FIXED_CET, str(path))
     return _hourly("sceaux", stamps, kwh, FIXED_CET)
 
@@ -50,8 +58,10 @@ def konstanz(data_dir: Path) -> HomeSeries:
     An hour's energy is the difference of two counter readings; it is dropped
     when either reading was interpolated by the publisher.
     """
-    path = data_dir / "opsd_household_residential4" / (
-        "household_data_60min_singleindex_residential4.csv"
+    path = (
+        data_dir
+        / "opsd_household_residential4"
+        / ("household_data_60min_singleindex_residential4.csv")
     )
     frame = pd.read_csv(path)
     counter = frame["DE_KN_residential4_grid_import"].to_numpy(dtype=np.float64)
@@ -72,9 +82,9 @@ def belgium(data_dir: Path) -> HomeSeries:
     path = data_dir / "uci_appliances_energy" / "appliances_energy_hourly.csv"
     frame = pd.read_csv(path)
     complete = frame["n_samples"].to_numpy() == 6
-    wh = frame["appliances_wh"].to_numpy(dtype=np.float64) + frame["lights_wh"].to_numpy(
-        dtype=np.float64
-    )
+    wh = frame["appliances_wh"].to_numpy(dtype=np.float64) + frame[
+        "lights_wh"
+    ].to_numpy(dtype=np.float64)
     kwh = np.where(complete, wh / 1000.0, np.nan)
     stamps = to_utc_ns(frame["timestamp"], FIXED_CET, str(path))
     return _hourly("belgium", stamps, kwh, FIXED_CET)
@@ -100,5 +110,7 @@ def load_homes(names: tuple[str, ...], data_dir: Path) -> list[HomeSeries]:
         try:
             homes.append(HOMES[name](data_dir))
         except FileNotFoundError as err:
-            raise DataError(f"{name}: {err.filename} not found (set --data-dir)") from err
+            raise DataError(
+                f"{name}: {err.filename} not found (set --data-dir)"
+            ) from err
     return homes

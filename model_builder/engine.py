@@ -20,7 +20,12 @@ ENGINE_DIR = INTEGRATION_DIR / "engine"
 BUNDLED_MODEL = INTEGRATION_DIR / "models" / "kilowise_global.json"
 
 if TYPE_CHECKING:
-    from custom_components.kilowise.engine import artifact, features, forecast, predictor
+    from custom_components.kilowise.engine import (
+        artifact,
+        features,
+        forecasting,
+        predictor,
+    )
 else:
     if "kilowise_engine" not in sys.modules:
         _spec = importlib.util.spec_from_file_location(
@@ -33,7 +38,14 @@ else:
         _spec.loader.exec_module(_module)
     artifact = importlib.import_module("kilowise_engine.artifact")
     features = importlib.import_module("kilowise_engine.features")
-    forecast = importlib.import_module("kilowise_engine.forecast")
+    forecasting = importlib.import_module("kilowise_engine.forecasting")
     predictor = importlib.import_module("kilowise_engine.predictor")
 
-__all__ = ["BUNDLED_MODEL", "ENGINE_DIR", "artifact", "features", "forecast", "predictor"]
+__all__ = [
+    "BUNDLED_MODEL",
+    "ENGINE_DIR",
+    "artifact",
+    "features",
+    "forecasting",
+    "predictor",
+]

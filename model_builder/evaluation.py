@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 import warnings
 
 import numpy as np
+import numpy.typing as npt
 
-from .engine import features
-from .engine import forecast
-
+from .engine import features, forecasting
 from .series import HomeSeries
 from .training import home_rows
 
@@ -20,7 +19,7 @@ WARMUP_HOURS = features.HISTORY_HOURS - features.MAX_HORIZON
 
 BASELINES = ("same_hour_yesterday", "same_hour_last_week", "mean_same_hour_4_weeks")
 
-RawPredictor = Callable[[np.ndarray], np.ndarray]
+RawPredictor = Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]
 """Feature rows in, raw quantile outputs (p10, p50, p90 columns) out."""
 
 
@@ -33,7 +32,10 @@ class Score:
 
     def as_dict(self) -> dict[str, float]:
         """Rounded for reports."""
-        return {"mae_kwh": round(self.mae_kwh, 5), "mase_weekly": round(self.mase_weekly, 5)}
+        return {
+            "mae_kwh": round(self.mae_kwh, 5),
+            "mase_weekly": round(self.mase_weekly, 5),
+        }
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,16 @@ class Evaluation:
         return {
             "hours_scored": self.hours_scored,
             "model": self.model.as_dict(),
-            "baselines": {name: score.as_dict() for name, score in self.baselines.items()},
+            "baselines": {
+                name: score.as_dict() for name, score in self.baselines.items()
+            },
             "coverage_p10_p90": round(self.coverage_p10_p90, 5),
         }
 
 
-def _midnights(home: HomeSeries, first: int) -> tuple[np.ndarray, np.ndarray]:
+def _midnights(
+    home: HomeSeries, first: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Indices of local midnights from ``first`` on, and each day's length."""
     hour_of_day, _ = features.local_calendar(home.start, len(home.values), home.tz)
     starts = np.flatnonzero(hour_of_day == 0)
@@ -84,7 +90,9 @@ def walk_forward(
         first = max(first, offset)
     starts, lengths = _midnights(home, first)
     if len(starts) == 0:
-        raise ValueError(f"{home.name}: no whole day to score after four weeks of history")
+        raise ValueError(
+            f"{home.name}: no whole day to score after four weeks of history"
+        )
     x_rows, levels, actual, targets = [], [], [], []
     for length in np.unique(lengths):
         origins = starts[lengths == length]
@@ -106,14 +114,18 @@ def walk_forward(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         four_weeks = np.nanmean(weeks, axis=0)
-    scored = ~(np.isnan(y) | np.isnan(yesterday) | np.isnan(last_week) | np.isnan(four_weeks))
+    scored = ~(
+        np.isnan(y) | np.isnan(yesterday) | np.isnan(last_week) | np.isnan(four_weeks)
+    )
     if not scored.any():
-        raise ValueError(f"{home.name}: no hour with an actual value and baselines to score")
-    energy = forecast.quantile_energy(predict(x[scored]), level[scored])
+        raise ValueError(
+            f"{home.name}: no hour with an actual value and baselines to score"
+        )
+    energy = forecasting.quantile_energy(predict(x[scored]), level[scored])
     y = y[scored]
     weekly_mae = float(np.mean(np.abs(last_week[scored] - y)))
 
-    def score(prediction: np.ndarray) -> Score:
+    def score(prediction: npt.NDArray[np.float64]) -> Score:
         mae = float(np.mean(np.abs(prediction - y)))
         return Score(mae, mae / weekly_mae if weekly_mae > 0 else float("nan"))
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .engine import artifact
-
 from .bundle import BundleError, load_bundle
+from .engine import artifact
 from .evaluation import RawPredictor
 from .series import DataError
 from .training import predict_raw

@@ -33,7 +33,15 @@ def _numeric(cell: str) -> bool:
 
 def evaluation_table(evaluations: Sequence[tuple[str, Evaluation]]) -> str:
     """One row per evaluated home: MAE and MASE of the model and baselines."""
-    headers = ["home", "split", "hours", "model MAE", "model MASE", *[f"{b} MASE" for b in BASELINES], "p10-p90"]
+    headers = [
+        "home",
+        "split",
+        "hours",
+        "model MAE",
+        "model MASE",
+        *[f"{b} MASE" for b in BASELINES],
+        "p10-p90",
+    ]
     rows = [
         [
             ev.name,

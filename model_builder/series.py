@@ -43,7 +43,9 @@ class HomeSeries:
 
     def head(self, hours: int) -> HomeSeries:
         """The first ``hours`` hours of the series."""
-        return HomeSeries(self.name, self.start, self.values[:hours], self.tz, self.notes)
+        return HomeSeries(
+            self.name, self.start, self.values[:hours], self.tz, self.notes
+        )
 
     def summary(self) -> dict[str, object]:
         """JSON-safe description for manifests and reports."""
@@ -81,7 +83,9 @@ def series_from_intervals(
     index = hour - first
     covered = np.bincount(index[inside], weights=durations_ns[inside], minlength=n)
     bad = np.bincount(index, weights=(~inside | np.isnan(energy_kwh)), minlength=n)
-    total = np.bincount(index[inside], weights=np.nan_to_num(energy_kwh[inside]), minlength=n)
+    total = np.bincount(
+        index[inside], weights=np.nan_to_num(energy_kwh[inside]), minlength=n
+    )
     values = np.where((covered == HOUR_NS) & (bad == 0), total, np.nan)
     start = datetime.fromtimestamp(first * 3600, tz=UTC)
     return HomeSeries(name, start, values.astype(np.float64), tz)
@@ -103,9 +107,14 @@ def to_utc_ns(
             f"{source}, line {row + first_line}: cannot read time {times.iloc[row]!r}"
         )
     if getattr(parsed.dt, "tz", None) is not None:
-        return parsed.dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        return _as_ns(parsed.dt.tz_convert("UTC"))
     try:
         local = parsed.dt.tz_localize(tz, ambiguous="infer", nonexistent="raise")
     except Exception as err:  # pandas raises several types for DST trouble
         raise DataError(f"{source}: local times do not fit {tz}: {err}") from err
-    return local.dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return _as_ns(local.dt.tz_convert("UTC"))
+
+
+def _as_ns(utc: pd.Series) -> npt.NDArray[np.int64]:
+    ns: npt.NDArray[np.int64] = utc.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return ns

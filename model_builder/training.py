@@ -6,12 +6,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.ensemble import HistGradientBoostingRegressor
 from tqdm import tqdm
 
 from .engine import features
-
 from .series import HomeSeries
+
+FloatArray = npt.NDArray[np.float64]
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -34,18 +36,18 @@ SHORT_HISTORIES = (48, 96, 168, 336, 504)
 class TrainingSet:
     """Feature rows, targets relative to the level, and per-row weights."""
 
-    features: np.ndarray
-    target: np.ndarray
-    weight: np.ndarray
+    features: npt.NDArray[np.float64]
+    target: npt.NDArray[np.float64]
+    weight: npt.NDArray[np.float64]
     rows_per_home: dict[str, int]
 
 
 def home_rows(
     home: HomeSeries,
-    origins: np.ndarray,
+    origins: npt.NDArray[np.int64],
     horizons: Iterable[int],
-    history_start: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    history_start: npt.NDArray[np.int64] | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.int64]]:
     """Feature rows for every origin and horizon of one home.
 
     Returns ``(features, level, target_kwh, target_index)`` for the rows that
@@ -57,11 +59,20 @@ def home_rows(
     t = o + h - 1
     inside = t < len(home.values)
     o, h, t = o[inside], h[inside], t[inside]
-    starts = None if history_start is None else np.repeat(history_start, len(horizon))[inside]
-    hour_of_day, weekday = features.local_calendar(home.start, len(home.values), home.tz)
-    rows = features.feature_rows(home.values, o, h, hour_of_day[t], weekday[t], starts)
+    starts = (
+        None
+        if history_start is None
+        else np.repeat(history_start, len(horizon))[inside]
+    )
+    hour_of_day, weekday = features.local_calendar(
+        home.start, len(home.values), home.tz
+    )
+    rows = features.feature_rows(
+        home.values, o, h, hour_of_day[t], weekday[t], history_start=starts
+    )
     keep = rows.usable
-    return rows.matrix[keep], rows.level[keep], home.values[t[keep]], t[keep]
+    target_kwh: FloatArray = home.values[t[keep]]
+    return rows.matrix[keep], rows.level[keep], target_kwh, t[keep]
 
 
 def build_training_set(
@@ -80,15 +91,21 @@ def build_training_set(
         origins = np.arange(168, len(home.values), stride, dtype=np.int64)
         short = rng.random(len(origins)) < 1 / 3
         lengths = rng.choice(SHORT_HISTORIES, size=len(origins))
-        history_start = np.where(short, origins - lengths, origins - features.HISTORY_HOURS)
-        x, level, y, _ = home_rows(home, origins, range(1, features.MAX_HORIZON + 1), history_start)
+        history_start = np.where(
+            short, origins - lengths, origins - features.HISTORY_HOURS
+        )
+        x, level, y, _ = home_rows(
+            home, origins, range(1, features.MAX_HORIZON + 1), history_start
+        )
         known = ~np.isnan(y)
         rows.append(x[known])
         targets.append(y[known] / level[known])
         counts[home.name] = int(np.count_nonzero(known))
     total = sum(counts.values())
     for home in homes:
-        weights.append(np.full(counts[home.name], total / (len(homes) * counts[home.name])))
+        weights.append(
+            np.full(counts[home.name], total / (len(homes) * counts[home.name]))
+        )
     return TrainingSet(
         features=np.concatenate(rows),
         target=np.concatenate(targets),
@@ -106,13 +123,16 @@ def fit_quantile_models(
     """Fit one gradient-boosted regressor per quantile on the training rows."""
     models = []
     for quantile in tqdm(quantiles, desc="fitting quantiles", disable=not progress):
-        model = HistGradientBoostingRegressor(loss="quantile", quantile=quantile, **params)
+        model = HistGradientBoostingRegressor(
+            loss="quantile", quantile=quantile, **params
+        )
         model.fit(training.features, training.target, sample_weight=training.weight)
         models.append(model)
     return models
 
 
-def predict_raw(models: Sequence[HistGradientBoostingRegressor], features: np.ndarray) -> np.ndarray:
+def predict_raw(
+    models: Sequence[HistGradientBoostingRegressor], features: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """scikit-learn's own predictions, one column per quantile."""
     return np.column_stack([model.predict(features) for model in models])
-

@@ -31,7 +31,9 @@ def copy(tmp_path: Path) -> Path:
 
 
 def _payload(manifest_path: Path) -> Path:
-    return manifest_path.parent / json.loads(manifest_path.read_text())["payload"]["file"]
+    return (
+        manifest_path.parent / json.loads(manifest_path.read_text())["payload"]["file"]
+    )
 
 
 def _edit_manifest(manifest_path: Path, **changes: object) -> None:
@@ -64,11 +66,15 @@ def test_round_trip(copy: Path, tmp_path: Path) -> None:
     """Written again, the trees predict the same numbers."""
     original = read_artifact(copy)
     out = tmp_path / "again" / "model.json"
-    fields = {k: v for k, v in original.manifest.items() if k not in ("payload", "trees")}
+    fields = {
+        k: v for k, v in original.manifest.items() if k not in ("payload", "trees")
+    }
     write_artifact(out, fields, original.ensemble)
     again = read_artifact(out)
     x = np.random.default_rng(0).random((10, 14))
-    np.testing.assert_array_equal(original.ensemble.predict(x), again.ensemble.predict(x))
+    np.testing.assert_array_equal(
+        original.ensemble.predict(x), again.ensemble.predict(x)
+    )
 
 
 def test_flipped_byte_is_refused(copy: Path) -> None:
@@ -133,7 +139,7 @@ def test_oversized_payload_is_refused_before_reading(copy: Path) -> None:
 
 def test_unknown_format_version_names_the_supported_one(copy: Path) -> None:
     _edit_manifest(copy, format_version=99)
-    with pytest.raises(ArtifactError, match="format version 99 is not supported.*1"):
+    with pytest.raises(ArtifactError, match=r"format version 99 is not supported.*1"):
         read_artifact(copy)
 
 

@@ -86,7 +86,9 @@ def test_history_start_hides_older_hours() -> None:
     series = np.ones(1000)
     origins = np.array([900], dtype=np.int64)
     one = np.ones(1, dtype=np.int64)
-    rows = feature_rows(series, origins, one, one, one, history_start=np.array([900 - 100]))
+    rows = feature_rows(
+        series, origins, one, one, one, history_start=np.array([900 - 100])
+    )
     assert np.isnan(rows.matrix[0, COLUMN["lag_week"]])
     assert rows.matrix[0, COLUMN["lag_day"]] == pytest.approx(1.0)
 

@@ -31,7 +31,10 @@ def _history(hours: int = HISTORY_HOURS, seed: int = 3) -> np.ndarray:
     """A daily rhythm in Paris time with noise: high in the evening, low at night."""
     rng = np.random.default_rng(seed)
     hour = np.array(
-        [(START - timedelta(hours=hours - i)).astimezone(PARIS).hour for i in range(hours)]
+        [
+            (START - timedelta(hours=hours - i)).astimezone(PARIS).hour
+            for i in range(hours)
+        ]
     )
     return 0.3 + 0.8 * np.exp(-((hour - 19) ** 2) / 8) + rng.gamma(2, 0.05, hours)
 
@@ -52,7 +55,9 @@ def test_forecast_shape_and_order(artifact) -> None:  # type: ignore[no-untyped-
 def test_forecast_follows_the_daily_rhythm(artifact) -> None:  # type: ignore[no-untyped-def]
     """The evening peak of the history shows up in the forecast."""
     result = forecast(artifact, _history(), START, PARIS)
-    local_hours = [(START + timedelta(hours=i)).astimezone(PARIS).hour for i in range(48)]
+    local_hours = [
+        (START + timedelta(hours=i)).astimezone(PARIS).hour for i in range(48)
+    ]
     evening = [p for p, h in zip(result.p50, local_hours, strict=True) if h in (19, 20)]
     night = [p for p, h in zip(result.p50, local_hours, strict=True) if h in (3, 4)]
     assert min(evening) > max(night)

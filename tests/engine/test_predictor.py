@@ -50,7 +50,10 @@ def test_infinite_threshold_splits_off_missing_values_only() -> None:
     threshold = tree.threshold.copy()
     threshold[0] = np.inf
     patched = TreeEnsemble(
-        **{**{f: getattr(tree, f) for f in tree.__dataclass_fields__}, "threshold": threshold}
+        **{
+            **{f: getattr(tree, f) for f in tree.__dataclass_fields__},
+            "threshold": threshold,
+        }
     )
     out = patched.predict(np.array([[1e300, 0.0], [np.nan, 0.0]]))
     assert out[:, 0].tolist() == [1.25, 2.25]

@@ -14,7 +14,10 @@ from model_builder.training import MODEL_PARAMS, build_training_set, fit_quantil
 @pytest.fixture(scope="session")
 def homes() -> dict[str, HomeSeries]:
     """The three real homes of shared/data."""
-    return {h.name: h for h in load_homes(("sceaux", "konstanz", "belgium"), default_data_dir())}
+    return {
+        h.name: h
+        for h in load_homes(("sceaux", "konstanz", "belgium"), default_data_dir())
+    }
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,9 @@ from model_builder.series import DataError
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def _write(path: Path, rows: list[tuple[str, str]], header: str = "time,energy") -> Path:
+def _write(
+    path: Path, rows: list[tuple[str, str]], header: str = "time,energy"
+) -> Path:
     path.write_text(header + "\n" + "".join(f"{t},{v}\n" for t, v in rows))
     return path
 
@@ -23,7 +25,9 @@ def _write(path: Path, rows: list[tuple[str, str]], header: str = "time,energy")
 def _local(start_utc: datetime, hours: int) -> list[str]:
     """Naive local wall-clock times, as many meters export them."""
     return [
-        (start_utc + timedelta(hours=i)).astimezone(BERLIN).strftime("%Y-%m-%d %H:%M:%S")
+        (start_utc + timedelta(hours=i))
+        .astimezone(BERLIN)
+        .strftime("%Y-%m-%d %H:%M:%S")
         for i in range(hours)
     ]
 
@@ -54,7 +58,9 @@ def test_counter_reset_and_gap(tmp_path: Path) -> None:
 def test_duplicates_keep_the_first_row(tmp_path: Path) -> None:
     times = _local(datetime(2016, 1, 1, tzinfo=UTC), 3)
     rows = [(times[0], "1"), (times[1], "2"), (times[1], "9"), (times[2], "3")]
-    series = read_energy_csv(_write(tmp_path / "d.csv", rows), "time", "energy", cumulative=False, tz=BERLIN)
+    series = read_energy_csv(
+        _write(tmp_path / "d.csv", rows), "time", "energy", cumulative=False, tz=BERLIN
+    )
     assert series.values.tolist() == [1, 2, 3]
     assert series.notes["duplicate_times"] == 1
 
@@ -68,37 +74,66 @@ def test_ten_minute_wh_rows_sum_to_hours(tmp_path: Path) -> None:
         if i != 8  # one 10-minute reading missing in the second hour
     ]
     series = read_energy_csv(
-        _write(tmp_path / "w.csv", rows), "time", "energy", cumulative=False, tz=UTC, unit="Wh"
+        _write(tmp_path / "w.csv", rows),
+        "time",
+        "energy",
+        cumulative=False,
+        tz=UTC,
+        unit="Wh",
     )
     np.testing.assert_array_equal(series.values, [0.6, np.nan])
 
 
 def test_text_in_a_number_column_names_the_line(tmp_path: Path) -> None:
-    rows = [("2016-01-01 00:00", "1"), ("2016-01-01 01:00", "n/a kWh"), ("2016-01-01 02:00", "1")]
+    rows = [
+        ("2016-01-01 00:00", "1"),
+        ("2016-01-01 01:00", "n/a kWh"),
+        ("2016-01-01 02:00", "1"),
+    ]
     with pytest.raises(DataError, match=r"line 3: energy is 'n/a kWh', not a number"):
-        read_energy_csv(_write(tmp_path / "t.csv", rows), "time", "energy", cumulative=False, tz=UTC)
+        read_energy_csv(
+            _write(tmp_path / "t.csv", rows), "time", "energy", cumulative=False, tz=UTC
+        )
 
 
 def test_unreadable_time_names_the_line(tmp_path: Path) -> None:
     rows = [("2016-01-01 00:00", "1"), ("yesterday", "1")]
     with pytest.raises(DataError, match="line 3: cannot read time 'yesterday'"):
-        read_energy_csv(_write(tmp_path / "t.csv", rows), "time", "energy", cumulative=False, tz=UTC)
+        read_energy_csv(
+            _write(tmp_path / "t.csv", rows), "time", "energy", cumulative=False, tz=UTC
+        )
 
 
 def test_missing_column_lists_the_columns(tmp_path: Path) -> None:
     csv = _write(tmp_path / "c.csv", [("2016-01-01 00:00", "1")])
-    with pytest.raises(DataError, match="no column 'kwh'.*time, energy"):
+    with pytest.raises(DataError, match=r"no column 'kwh'.*time, energy"):
         read_energy_csv(csv, "time", "kwh", cumulative=False, tz=UTC)
 
 
 def test_nonexistent_local_time_is_refused(tmp_path: Path) -> None:
     """02:30 on the spring-forward night never happened in Berlin."""
-    rows = [("2016-03-27 01:00", "1"), ("2016-03-27 02:30", "1"), ("2016-03-27 03:00", "1")]
+    rows = [
+        ("2016-03-27 01:00", "1"),
+        ("2016-03-27 02:30", "1"),
+        ("2016-03-27 03:00", "1"),
+    ]
     with pytest.raises(DataError, match="do not fit Europe/Berlin"):
-        read_energy_csv(_write(tmp_path / "n.csv", rows), "time", "energy", cumulative=False, tz=BERLIN)
+        read_energy_csv(
+            _write(tmp_path / "n.csv", rows),
+            "time",
+            "energy",
+            cumulative=False,
+            tz=BERLIN,
+        )
 
 
 def test_daily_data_is_refused(tmp_path: Path) -> None:
     rows = [("2016-01-01", "10"), ("2016-01-02", "11"), ("2016-01-03", "12")]
-    with pytest.raises(DataError, match="24.0 h apart"):
-        read_energy_csv(_write(tmp_path / "day.csv", rows), "time", "energy", cumulative=False, tz=UTC)
+    with pytest.raises(DataError, match=r"24.0 h apart"):
+        read_energy_csv(
+            _write(tmp_path / "day.csv", rows),
+            "time",
+            "energy",
+            cumulative=False,
+            tz=UTC,
+        )

@@ -2,7 +2,7 @@
 
 ``features`` defines the model's inputs (shared by training and prediction),
 ``predictor`` evaluates the compiled trees, ``artifact`` reads and writes the
-data-only model files, and ``forecast`` turns an hourly history into a
+data-only model files, and ``forecasting`` turns an hourly history into a
 48-hour forecast with p10, p50 and p90.
 """
 
@@ -13,7 +13,7 @@ from .features import (
     MAX_HORIZON,
     InsufficientHistoryError,
 )
-from .forecast import FULL_HISTORY_HOURS, Forecast, forecast
+from .forecasting import FULL_HISTORY_HOURS, Forecast, forecast
 
 __all__ = [
     "FEATURE_NAMES",

@@ -132,7 +132,9 @@ def _read_capped(path: Path, limit: int) -> bytes:
     except OSError as err:
         raise ArtifactError(f"cannot read {path.name}: {err.strerror}") from err
     if size > limit:
-        raise ArtifactError(f"{path.name} is {size} bytes, more than the {limit} allowed")
+        raise ArtifactError(
+            f"{path.name} is {size} bytes, more than the {limit} allowed"
+        )
     return path.read_bytes()
 
 
@@ -158,7 +160,9 @@ def _check_manifest(manifest: Any) -> dict[str, Any]:
     ):
         raise ArtifactError("feature specification does not match this engine")
     if manifest["horizons"] != MAX_HORIZON:
-        raise ArtifactError(f"model forecasts {manifest['horizons']} hours, not {MAX_HORIZON}")
+        raise ArtifactError(
+            f"model forecasts {manifest['horizons']} hours, not {MAX_HORIZON}"
+        )
     quantiles = manifest["quantiles"]
     if (
         not isinstance(quantiles, list)
@@ -179,7 +183,9 @@ def _load_arrays(payload: bytes) -> dict[str, np.ndarray[Any, Any]]:
                 raise ArtifactError("payload expands beyond the allowed size")
             names = {name.removesuffix(".npy") for name in archive.namelist()}
         if names != expected:
-            raise ArtifactError(f"payload arrays are {sorted(names)}, expected {sorted(expected)}")
+            raise ArtifactError(
+                f"payload arrays are {sorted(names)}, expected {sorted(expected)}"
+            )
         with np.load(io.BytesIO(payload), allow_pickle=False) as data:
             return {name: data[name] for name in expected}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:

@@ -141,6 +141,7 @@ def feature_rows(
     horizons: IntArray,
     hour_of_day: IntArray,
     day_of_week: IntArray,
+    *,
     history_start: IntArray | None = None,
 ) -> FeatureRows:
     """Build feature rows for each ``(origins[i], horizons[i])`` pair.
@@ -187,26 +188,31 @@ def feature_rows(
 
     def mean(columns: slice) -> FloatArray:
         n = valid[:, columns].sum(axis=1)
-        return np.where(n > 0, filled[:, columns].sum(axis=1) / np.maximum(n, 1), np.nan)
+        return np.where(
+            n > 0, filled[:, columns].sum(axis=1) / np.maximum(n, 1), np.nan
+        )
 
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_week = np.where(usable, s_week / n_week, np.nan)
         level = np.maximum(mean_week, LEVEL_FLOOR_KWH)
         std_week = np.sqrt(np.maximum(q_week / n_week - mean_week**2, 0.0))
-        relative = np.column_stack(
-            (
-                lags[:, 0],  # lag_day
-                lags[:, _SAME_HOUR_4W.start],  # lag_week
-                lags[:, _SAME_HOUR_4W.start + 1],  # lag_two_weeks
-                mean(_SAME_HOUR_7D),
-                mean(_SAME_HOUR_4W),
-                mean(_WEEK_AGO_DAY),
-                lags[:, _LAST_HOUR],
-                np.where(n3 > 0, s3 / n3, np.nan),
-                np.where(n24 > 0, s24 / n24, np.nan),
-                std_week,
+        relative = (
+            np.column_stack(
+                (
+                    lags[:, 0],  # lag_day
+                    lags[:, _SAME_HOUR_4W.start],  # lag_week
+                    lags[:, _SAME_HOUR_4W.start + 1],  # lag_two_weeks
+                    mean(_SAME_HOUR_7D),
+                    mean(_SAME_HOUR_4W),
+                    mean(_WEEK_AGO_DAY),
+                    lags[:, _LAST_HOUR],
+                    np.where(n3 > 0, s3 / n3, np.nan),
+                    np.where(n24 > 0, s24 / n24, np.nan),
+                    std_week,
+                )
             )
-        ) / level[:, None]
+            / level[:, None]
+        )
     matrix = np.column_stack(
         (
             horizons.astype(np.float64),

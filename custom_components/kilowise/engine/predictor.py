@@ -50,12 +50,12 @@ class _CompleteTrees:
     def build(cls, trees: TreeEnsemble) -> _CompleteTrees:
         n_features = int(trees.feature.max()) + 1 if len(trees.feature) else 1
         n_trees = trees.roots.size
-        node = trees.roots.reshape(n_trees, 1).astype(np.intp)
+        node: npt.NDArray[np.intp] = trees.roots.reshape(n_trees, 1).astype(np.intp)
         levels = []
         for _ in range(trees.depth):
             levels.append(node)
-            node = np.stack((trees.left[node], trees.right[node]), axis=-1)
-            node = node.reshape(n_trees, -1).astype(np.intp)
+            children = np.stack((trees.left[node], trees.right[node]), axis=-1)
+            node = children.reshape(n_trees, -1).astype(np.intp)
         heap = np.concatenate(levels, axis=1) if levels else node[:, :0]
         column = trees.feature[heap].astype(np.intp) + np.where(
             trees.missing_left[heap], 0, n_features
