@@ -1,0 +1,37 @@
+"""Diagnostics of a Kilowise entry."""
+
+from __future__ import annotations
+
+# Diagnostics import the Supervisor client for their system information; its
+# data classes cannot be imported while time is frozen, so import it now.
+import homeassistant.components.hassio  # noqa: F401
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from .conftest import ENERGY_ATTRIBUTES, MODEL_FREE, SOURCE
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Model, history summary and forecast, with anything locating redacted."""
+    # A source whose attributes carry a location, as some meters' do.
+    hass.states.async_set(
+        SOURCE, "12345.6", {**ENERGY_ATTRIBUTES, "latitude": 48.78, "longitude": 2.29}
+    )
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, init_integration
+    )
+    assert diagnostics["source"]["attributes"]["latitude"] == "**REDACTED**"
+    assert diagnostics == snapshot(matcher=MODEL_FREE)
+    model = init_integration.runtime_data.artifact
+    assert diagnostics["model"]["model_id"] == model.model_id
+    assert diagnostics["model"]["metrics"] == model.manifest["metrics"]
