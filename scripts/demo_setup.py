@@ -47,10 +47,12 @@ def prepare(args: argparse.Namespace) -> int:
     config.mkdir(parents=True)
 
     history = demo_data.build_history(Path(args.data), weeks=args.weeks)
+    storage = config / ".storage"
+    storage.mkdir()
+    http_section = write_http_store(storage, args.host, args.port)
     template = (repo / "demo" / "configuration.yaml").read_text(encoding="utf-8")
     text = (
-        template.replace("@HOST@", args.host)
-        .replace("@PORT@", str(args.port))
+        template.replace("@HTTP_SECTION@", http_section)
         # A JSON string is a valid YAML double-quoted scalar.
         .replace("@METER_TEMPLATE@", json.dumps(demo_data.template_state(history)))
     )
@@ -72,8 +74,6 @@ def prepare(args: argparse.Namespace) -> int:
     # a fresh install suggests (met.no, radio browser, Google Translate, a
     # shopping list), which need the internet and packages that do not build
     # on Python 3.14; the demo does not need them.
-    storage = config / ".storage"
-    storage.mkdir()
     (storage / "onboarding").write_text(
         json.dumps(
             {
@@ -100,6 +100,48 @@ def prepare(args: argparse.Namespace) -> int:
         "weeks forward".format(**summary)
     )
     return 0
+
+
+def write_http_store(storage: Path, host: str, port: int) -> str:
+    """Set where the web server listens; return the YAML to add, if any.
+
+    Since 2026.11 the HTTP settings live in Home Assistant's storage: an
+    ``http:`` section in YAML is migrated there as a "pending" trial that the
+    user must confirm within five minutes (else Home Assistant restarts and
+    reverts it), and it raises a deprecation repair. So the demo writes the
+    stored settings directly, validated by Home Assistant's own schema.
+    Releases without that store get the YAML section instead.
+    """
+    try:
+        from homeassistant.components.http import config as http_config  # noqa: PLC0415
+        from homeassistant.util import dt as dt_util  # noqa: PLC0415
+
+        settings = dict(
+            http_config.HTTP_STORAGE_SCHEMA(
+                {"server_host": [host], "server_port": port}
+            )
+        )
+        version = http_config.STORAGE_VERSION
+        minor = http_config.STORAGE_MINOR_VERSION
+    except (ImportError, AttributeError):
+        return f"http:\n  server_host: {host}\n  server_port: {port}\n"
+    settings.update(
+        created_at=dt_util.utcnow().isoformat(), error=None, error_message=None
+    )
+    (storage / "http").write_text(
+        json.dumps(
+            {
+                "version": version,
+                "minor_version": minor,
+                "key": "http",
+                "data": {"stable": settings, "pending": None, "yaml_migration_done": True},
+            },
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
+    return f"# Web server: {host}:{port}, stored in .storage/http (no YAML since 2026.11).\n"
 
 
 # --------------------------------------------------------------------------
