@@ -18,10 +18,10 @@ import argparse
 import asyncio
 import json
 import os
+from pathlib import Path
 import shutil
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -62,7 +62,9 @@ def prepare(args: argparse.Namespace) -> int:
     custom.mkdir()
     source = repo / "custom_components" / DOMAIN
     if args.copy_integration:
-        shutil.copytree(source, custom / DOMAIN, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            source, custom / DOMAIN, ignore=shutil.ignore_patterns("__pycache__")
+        )
     else:
         (custom / DOMAIN).symlink_to(source, target_is_directory=True)
 
@@ -113,7 +115,9 @@ def write_http_store(storage: Path, host: str, port: int) -> str:
     Releases without that store get the YAML section instead.
     """
     try:
-        from homeassistant.components.http import config as http_config  # noqa: PLC0415
+        from homeassistant.components.http import (  # type: ignore[attr-defined]  # noqa: PLC0415
+            config as http_config,
+        )
         from homeassistant.util import dt as dt_util  # noqa: PLC0415
 
         settings = dict(
@@ -134,7 +138,11 @@ def write_http_store(storage: Path, host: str, port: int) -> str:
                 "version": version,
                 "minor_version": minor,
                 "key": "http",
-                "data": {"stable": settings, "pending": None, "yaml_migration_done": True},
+                "data": {
+                    "stable": settings,
+                    "pending": None,
+                    "yaml_migration_done": True,
+                },
             },
             indent=2,
             default=str,
@@ -201,18 +209,18 @@ class HAClient:
             return reply.get("result")
 
 
-async def wait_for_http(client: HAClient, timeout: float) -> None:
+async def wait_for_http(client: HAClient, wait_s: float) -> None:
     """Wait until Home Assistant answers its onboarding status."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + wait_s
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
             await client.rest("GET", "/api/onboarding")
             return
-        except Exception as err:  # noqa: BLE001 - not up yet
+        except Exception as err:
             last = err
             await asyncio.sleep(0.5)
-    raise DemoError(f"Home Assistant did not answer within {timeout:.0f} s ({last})")
+    raise DemoError(f"Home Assistant did not answer within {wait_s:.0f} s ({last})")
 
 
 async def onboard(client: HAClient, user: str, password: str) -> None:
@@ -221,7 +229,9 @@ async def onboard(client: HAClient, user: str, password: str) -> None:
     steps = await client.rest("GET", "/api/onboarding")
     done = {step["step"] for step in steps if step.get("done")}
     if "user" in done:
-        raise DemoError("this Home Assistant is already onboarded (not a fresh directory?)")
+        raise DemoError(
+            "this Home Assistant is already onboarded (not a fresh directory?)"
+        )
     result = await client.rest(
         "POST",
         "/api/onboarding/users",
@@ -252,30 +262,33 @@ async def onboard(client: HAClient, user: str, password: str) -> None:
         await client.rest(
             "POST",
             "/api/onboarding/integration",
-            json={"client_id": client_id, "redirect_uri": client.url + "/?auth_callback=1"},
+            json={
+                "client_id": client_id,
+                "redirect_uri": client.url + "/?auth_callback=1",
+            },
         )
     steps = await client.rest("GET", "/api/onboarding")
     if not all(step.get("done") for step in steps):
         raise DemoError(f"onboarding is not complete: {steps}")
 
 
-async def wait_for_source(client: HAClient, timeout: float) -> dict:
+async def wait_for_source(client: HAClient, wait_s: float) -> dict[str, Any]:
     """Wait until the recorder runs and the meter sensor has a number."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         try:
             info = await client.ws_call("recorder/info")
             state = await client.rest("GET", f"/api/states/{SOURCE_ENTITY}")
             float(state["state"])
             if info.get("recording") and info.get("thread_running"):
-                return state
+                return dict(state)
         except (DemoError, ValueError, TypeError):
             pass
         await asyncio.sleep(0.5)
     raise DemoError(f"{SOURCE_ENTITY} or the recorder did not come up in time")
 
 
-async def import_statistics(client: HAClient, stats: list[dict]) -> None:
+async def import_statistics(client: HAClient, stats: list[dict[str, Any]]) -> None:
     """Import the hourly statistics of the meter, then wait until they are stored."""
     base = {
         "has_sum": True,
@@ -293,7 +306,9 @@ async def import_statistics(client: HAClient, stats: list[dict]) -> None:
     errors = []
     for metadata in variants:
         try:
-            await client.ws_call("recorder/import_statistics", metadata=metadata, stats=stats)
+            await client.ws_call(
+                "recorder/import_statistics", metadata=metadata, stats=stats
+            )
             break
         except DemoError as err:
             errors.append(str(err))
@@ -361,7 +376,7 @@ async def create_entry(client: HAClient) -> str:
         )
     if flow.get("type") != "create_entry":
         raise DemoError(f"Kilowise config flow did not create an entry: {flow}")
-    return flow["result"]["entry_id"]
+    return str(flow["result"]["entry_id"])
 
 
 def _is_number(value: Any) -> bool:
@@ -373,12 +388,12 @@ def _is_number(value: Any) -> bool:
 
 
 async def wait_for_forecast(
-    client: HAClient, entry_id: str, timeout: float
-) -> tuple[list[dict], list[dict]]:
+    client: HAClient, entry_id: str, wait_s: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Wait until the entry's sensors have numbers; return (entities, devices)."""
-    deadline = time.monotonic() + timeout
-    entities: list[dict] = []
-    states: dict[str, dict] = {}
+    deadline = time.monotonic() + wait_s
+    entities: list[dict[str, Any]] = []
+    states: dict[str, dict[str, Any]] = {}
     while time.monotonic() < deadline:
         registry = await client.ws_call("config/entity_registry/list")
         entities = [e for e in registry if e.get("config_entry_id") == entry_id]
@@ -386,20 +401,29 @@ async def wait_for_forecast(
         states = {s["entity_id"]: s for s in all_states}
         sensors = [e for e in entities if e["entity_id"].startswith("sensor.")]
         numeric = [
-            e for e in sensors if _is_number(states.get(e["entity_id"], {}).get("state"))
+            e
+            for e in sensors
+            if _is_number(states.get(e["entity_id"], {}).get("state"))
         ]
         # Sensors with a unit are the forecast's numbers; they must all be set.
         with_unit = [
             e
             for e in sensors
-            if states.get(e["entity_id"], {}).get("attributes", {}).get("unit_of_measurement")
+            if states.get(e["entity_id"], {})
+            .get("attributes", {})
+            .get("unit_of_measurement")
         ]
         if numeric and all(e in numeric for e in with_unit):
             break
         await asyncio.sleep(1)
     else:
-        shown = {e["entity_id"]: states.get(e["entity_id"], {}).get("state") for e in entities}
-        raise DemoError(f"Kilowise sensors show no forecast after {timeout:.0f} s: {shown}")
+        shown = {
+            e["entity_id"]: states.get(e["entity_id"], {}).get("state")
+            for e in entities
+        }
+        raise DemoError(
+            f"Kilowise sensors show no forecast after {wait_s:.0f} s: {shown}"
+        )
     devices = [
         d
         for d in await client.ws_call("config/device_registry/list")
@@ -445,7 +469,9 @@ async def provision(args: argparse.Namespace) -> int:
         await set_energy_dashboard(client)
         entry_id = await create_entry(client)
         mark("entry_created")
-        entities, devices = await wait_for_forecast(client, entry_id, args.forecast_timeout)
+        entities, devices = await wait_for_forecast(
+            client, entry_id, args.forecast_timeout
+        )
         mark("forecast_shown")
         version = (await client.rest("GET", "/api/config")).get("version")
         await client.ws.close()
@@ -470,7 +496,7 @@ async def provision(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_summary(info: dict) -> None:
+def print_summary(info: dict[str, Any]) -> None:
     data = info["data"]
     lines = [
         "",
@@ -517,7 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     prov.add_argument("--config", required=True)
     prov.add_argument("--url", default="http://127.0.0.1:8123")
     prov.add_argument("--user", default="demo")
-    prov.add_argument("--password", default=os.environ.get("KILOWISE_DEMO_PASSWORD", "kilowise-demo"))
+    prov.add_argument(
+        "--password", default=os.environ.get("KILOWISE_DEMO_PASSWORD", "kilowise-demo")
+    )
     prov.add_argument("--timeout", type=float, default=300)
     prov.add_argument("--forecast-timeout", type=float, default=90)
     prov.add_argument("--t0", type=float, default=0.0, help="start time (epoch s)")

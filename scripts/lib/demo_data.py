@@ -24,11 +24,12 @@ sum at 0 when it first compiles it, so this keeps the series continuous.
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 CSV_RELATIVE = Path("uci_household_power") / "household_power_hourly.csv"
@@ -55,12 +56,12 @@ class DemoHistory:
     source_end: dt.datetime
     shift_weeks: int
     end_utc: dt.datetime  # current hour boundary, end of the imported history
-    stats: list[dict] = field(default_factory=list)
+    stats: list[dict[str, Any]] = field(default_factory=list)
     missing_hours: int = 0
     meter_end_kwh: float = 0.0
     replay_cumulative: list[float] = field(default_factory=list)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Short description for logs and the printed output."""
         return {
             "source_start": self.source_start.isoformat(sep=" "),
@@ -161,7 +162,7 @@ def choose_source_end(
 def _to_utc(local_naive: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
     """Local wall-clock hour -> UTC; None when the hour does not exist (DST gap)."""
     aware = local_naive.replace(tzinfo=zone)
-    utc = aware.astimezone(dt.timezone.utc)
+    utc = aware.astimezone(dt.UTC)
     if utc.astimezone(zone).replace(tzinfo=None) != local_naive:
         return None
     return utc
@@ -176,7 +177,7 @@ def build_history(
 ) -> DemoHistory:
     """Choose, shift and convert a real slice so that it ends at the current hour."""
     zone = ZoneInfo(time_zone)
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
     # End of the history: the start of the current (incomplete) hour, local time.
     end_local = now.replace(minute=0, second=0, microsecond=0, tzinfo=None)
     rows = load_hours(csv_path)
@@ -232,7 +233,7 @@ def build_history(
 def _end_utc(end_local: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     utc = _to_utc(end_local, zone)
     if utc is None:  # cannot happen for "now", kept for safety
-        utc = end_local.replace(tzinfo=zone).astimezone(dt.timezone.utc)
+        utc = end_local.replace(tzinfo=zone).astimezone(dt.UTC)
     return utc
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from pathlib import Path
 import re
 import sys
-from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Page, async_playwright
 
@@ -46,7 +47,9 @@ async def log_in(page: Page, url: str, user: str, password: str) -> None:
     await page.wait_for_function(
         "() => !document.getElementById('ha-launch-screen')", timeout=120_000
     )
-    await page.wait_for_selector("home-assistant-main", state="attached", timeout=60_000)
+    await page.wait_for_selector(
+        "home-assistant-main", state="attached", timeout=60_000
+    )
 
 
 async def navigate(page: Page, path: str) -> None:
@@ -60,17 +63,24 @@ async def navigate(page: Page, path: str) -> None:
     )
 
 
-async def capture(page: Page, path: str, target: Path, expect: list[re.Pattern]) -> None:
+async def capture(
+    page: Page, path: str, target: Path, expect: list[re.Pattern[str]]
+) -> None:
     await navigate(page, path)
     # Wait until the expected texts (entity states) are visible, then let
     # charts and icons settle.
     try:
         for pattern in expect:
-            await page.get_by_text(pattern).first.wait_for(state="visible", timeout=60_000)
+            await page.get_by_text(pattern).first.wait_for(
+                state="visible", timeout=60_000
+            )
     except Exception:
         failed = Path("/tmp") / f"{target.stem}.failed.png"
         await page.screenshot(path=str(failed))
-        print(f"  expected text did not show; the page as it was: {failed}", file=sys.stderr)
+        print(
+            f"  expected text did not show; the page as it was: {failed}",
+            file=sys.stderr,
+        )
         raise
     await page.wait_for_timeout(3_000)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +88,7 @@ async def capture(page: Page, path: str, target: Path, expect: list[re.Pattern])
     print(f"  {target}")
 
 
-async def main() -> int:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--info", required=True, help="kilowise_demo.json of the demo")
     parser.add_argument("--out", required=True, help="folder for the PNG files")
@@ -87,16 +97,22 @@ async def main() -> int:
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("pages", nargs="*", default=["device-page=DEVICE"])
     args = parser.parse_args()
-
     info = json.loads(Path(args.info).read_text(encoding="utf-8"))
+    return asyncio.run(shoot(args, info))
+
+
+async def shoot(args: argparse.Namespace, info: dict[str, Any]) -> int:
+    """Log in once, then capture each page."""
     url = info["url"]
     device_path = (
         info["device_urls"][0].removeprefix(url)
         if info.get("device_urls")
-        else f"/config/integrations/integration/kilowise"
+        else "/config/integrations/integration/kilowise"
     )
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        browser = await pw.chromium.launch(
+            executable_path=args.chromium, args=CHROMIUM_ARGS
+        )
         context = await browser.new_context(
             viewport={"width": args.width, "height": args.height},
             locale="en-GB",
@@ -107,7 +123,7 @@ async def main() -> int:
         await log_in(page, url, info["user"], info["password"])
         for spec in args.pages:
             name, _, path = spec.partition("=")
-            expect: list[re.Pattern] = []
+            expect: list[re.Pattern[str]] = []
             if path == "DEVICE":
                 path = device_path
                 # The forecast's own numbers must be on the page.
@@ -118,4 +134,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())
