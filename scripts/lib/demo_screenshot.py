@@ -4,10 +4,10 @@ Run by ``scripts/screenshot`` inside the chroot, with the ``playwright``
 package (only its driver; the browser is Debian's chromium, never a download).
 
     python demo_screenshot.py --info kilowise_demo.json --out docs/screenshots \
-        [device-page=DEVICE] [energy=/energy] ...
+        [NAME=PATH ...]
 
 Each NAME=PATH captures PATH (DEVICE is the Kilowise device page) into
-OUT/NAME.png.
+OUT/NAME.png; by default device-page=DEVICE and energy-dashboard=/energy.
 """
 
 from __future__ import annotations
@@ -95,7 +95,9 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("pages", nargs="*", default=["device-page=DEVICE"])
+    parser.add_argument(
+        "pages", nargs="*", default=["device-page=DEVICE", "energy-dashboard=/energy"]
+    )
     args = parser.parse_args()
     info = json.loads(Path(args.info).read_text(encoding="utf-8"))
     return asyncio.run(shoot(args, info))
@@ -123,11 +125,11 @@ async def shoot(args: argparse.Namespace, info: dict[str, Any]) -> int:
         await log_in(page, url, info["user"], info["password"])
         for spec in args.pages:
             name, _, path = spec.partition("=")
-            expect: list[re.Pattern[str]] = []
+            # Numbers in kWh must be on the page: the forecast on the device
+            # page, the imported history on the energy dashboard.
+            expect = [re.compile(r"\d[\s\u00a0\u202f]*kWh")]
             if path == "DEVICE":
                 path = device_path
-                # The forecast's own numbers must be on the page.
-                expect = [re.compile(r"\d[\s\u00a0\u202f]*kWh")]
             await capture(page, path, Path(args.out) / f"{name}.png", expect)
         await browser.close()
     return 0
