@@ -9,6 +9,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_entity_registry_updated_event
+from homeassistant.helpers.recorder import get_instance
 
 from .const import (
     BUNDLED_MODEL,
@@ -91,12 +92,10 @@ def _source_registry_listener(
 ) -> Callable[[Event[er.EventEntityRegistryUpdatedData]], None]:
     """Follow the source sensor when the user renames its entity id."""
 
-    @callback
-    def _async_source_updated(event: Event[er.EventEntityRegistryUpdatedData]) -> None:
-        data = event.data
-        if data["action"] != "update" or "entity_id" not in data["changes"]:
-            return
-        new_entity_id = data["entity_id"]
+    async def _async_follow(new_entity_id: str) -> None:
+        # The recorder moves the statistics to the new id in its own queue;
+        # reload once it has, so that the first read finds them.
+        await get_instance(hass).async_block_till_done()
         LOGGER.info(
             "Source %s was renamed to %s; following it",
             entry.data[CONF_SOURCE_ENTITY],
@@ -108,5 +107,14 @@ def _source_registry_listener(
             data={**entry.data, CONF_SOURCE_ENTITY: new_entity_id},
         )
         hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    @callback
+    def _async_source_updated(event: Event[er.EventEntityRegistryUpdatedData]) -> None:
+        data = event.data
+        if data["action"] != "update" or "entity_id" not in data["changes"]:
+            return
+        entry.async_create_task(
+            hass, _async_follow(data["entity_id"]), "kilowise follow renamed source"
+        )
 
     return _async_source_updated

@@ -9,7 +9,7 @@ every forecast in these tests is made by the bundled model from real data.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,9 +43,6 @@ from sqlalchemy.orm import Session
 from syrupy.matchers import path_type
 
 from custom_components.kilowise.const import BUNDLED_MODEL, CONF_SOURCE_ENTITY, DOMAIN
-from custom_components.kilowise.engine import FEATURE_NAMES, MAX_HORIZON, write_artifact
-from custom_components.kilowise.engine.features import FEATURE_SPEC_VERSION
-from custom_components.kilowise.engine.predictor import TreeEnsemble
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 PACKAGE_DIR = str(BUNDLED_MODEL.parent.parent)
@@ -290,42 +287,10 @@ async def source_statistics(hass: HomeAssistant, household: np.ndarray) -> None:
 
 
 @pytest.fixture
-def bundled_model(tmp_path: pathlib.Path) -> Generator[pathlib.Path]:
-    """The model the integration ships with."""
-    if BUNDLED_MODEL.is_file():
-        yield BUNDLED_MODEL
-        return
-    # TEMPORARY until the trained model is committed: a flat stand-in.
-    path = tmp_path / "kilowise_global.json"
-    write_artifact(
-        path,
-        {
-            "model_id": "stand-in",
-            "created": "2026-12-01T00:00:00+00:00",
-            "features": {
-                "spec_version": FEATURE_SPEC_VERSION,
-                "names": list(FEATURE_NAMES),
-            },
-            "horizons": MAX_HORIZON,
-            "quantiles": [0.1, 0.5, 0.9],
-            "training": {"sources": []},
-            "metrics": {},
-            "libraries": {},
-        },
-        TreeEnsemble(
-            feature=np.array([9], dtype=np.int32),
-            threshold=np.array([1.0]),
-            missing_left=np.array([True]),
-            left=np.array([0], dtype=np.int32),
-            right=np.array([0], dtype=np.int32),
-            value=np.array([0.0]),
-            roots=np.zeros((3, 1), dtype=np.int32),
-            baseline=np.array([0.6, 1.0, 1.5]),
-            depth=0,
-        ),
-    )
-    with patch("custom_components.kilowise.BUNDLED_MODEL", path):
-        yield path
+def bundled_model() -> pathlib.Path:
+    """The model the integration ships with: every forecast here is its own."""
+    assert BUNDLED_MODEL.is_file(), f"{BUNDLED_MODEL} is not there"
+    return BUNDLED_MODEL
 
 
 @pytest.fixture
