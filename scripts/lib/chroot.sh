@@ -40,9 +40,13 @@
 #       /sys, /etc/resolv.conf and the repository (KW_REPO, bind-mounted at the
 #       same absolute path, so host paths work unchanged) mounted. The working
 #       directory is $PWD when it is inside the repository, else KW_REPO.
+#       The shared/ folder beside the clone (the real data sets, as CI lays it
+#       out) and any folder listed in KW_CHROOT_BINDS (space-separated) are
+#       bind-mounted read-only at their own paths too.
 #       The environment is reset to a small known set (HOME, PATH, LANG, TERM,
-#       CI, SSL_CERT_FILE, PYTHONDONTWRITEBYTECODE, PYTHONUNBUFFERED, UV_*);
-#       prefix with `env NAME=value` to pass more. Returns the command's status.
+#       CI, SSL_CERT_FILE, PYTHONDONTWRITEBYTECODE, PYTHONUNBUFFERED, UV_*, and
+#       every KILOWISE_* variable); prefix with `env NAME=value` to pass more.
+#       Returns the command's status.
 #       The mounts are made in a private mount namespace (unshare -m): they exist
 #       only for the life of the command and vanish even if it is killed -9, so
 #       nothing leaks into the host's mount table and concurrent callers (tests,
@@ -263,9 +267,18 @@ kw_chroot_ensure() {
 kw_chroot_exec() {
     [ $# -gt 0 ] || { kw_die "kw_chroot_exec: no command"; return; }
     [ -e "$KW_CHROOT/.kilowise-chroot" ] || { kw_die "no chroot at $KW_CHROOT (call kw_chroot_ensure)"; return; }
-    local cwd=$KW_REPO
+    local cwd=$KW_REPO b v binds=() extra_env=()
     case "$PWD/" in "$KW_REPO"/*) cwd=$PWD ;; esac
-    KW_CHROOT_PATH=$KW_CHROOT_PATH unshare --mount --propagation private -- /bin/bash -c '
+    # shared/ beside the clone (the real data sets), plus KW_CHROOT_BINDS, read-only.
+    [ -d "${KW_REPO%/*}/shared" ] && binds+=("${KW_REPO%/*}/shared")
+    for b in ${KW_CHROOT_BINDS:-}; do
+        [ -d "$b" ] && binds+=("$(cd "$b" && pwd -P)")
+    done
+    for v in $(compgen -e); do
+        case $v in KILOWISE_*) extra_env+=("$v=${!v}") ;; esac
+    done
+    KW_CHROOT_PATH=$KW_CHROOT_PATH KW__BINDS=$(printf '%s\n' "${binds[@]}") \
+    unshare --mount --propagation private -- /bin/bash -c '
         set -e
         root=$1 repo=$2 cwd=$3; shift 3
         mount -t proc proc "$root/proc"
@@ -279,6 +292,15 @@ kw_chroot_exec() {
         mount --bind /etc/resolv.conf "$root/etc/resolv.conf"
         mkdir -p "$root$repo"
         mount --bind "$repo" "$root$repo"
+        while IFS= read -r b; do
+            [ -n "$b" ] || continue
+            mkdir -p "$root$b"
+            mount --bind "$b" "$root$b"
+            mount -o remount,bind,ro "$root$b"
+        done <<<"$KW__BINDS"
+        envs=()
+        while [ "$1" != -- ]; do envs+=("$1"); shift; done
+        shift
         set +e
         exec chroot "$root" /usr/bin/env -i \
             HOME=/root PATH="$KW_CHROOT_PATH" LANG=C.UTF-8 TERM="${TERM:-dumb}" \
@@ -286,8 +308,9 @@ kw_chroot_exec() {
             REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
             PYTHONDONTWRITEBYTECODE="${PYTHONDONTWRITEBYTECODE:-}" PYTHONUNBUFFERED=1 \
             UV_CACHE_DIR=/var/cache/uv UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 \
+            "${envs[@]}" \
             /bin/sh -c '\''cd "$1" && shift && exec "$@"'\'' sh "$cwd" "$@"
-    ' kw-chroot "$KW_CHROOT" "$KW_REPO" "$cwd" "$@"
+    ' kw-chroot "$KW_CHROOT" "$KW_REPO" "$cwd" "${extra_env[@]}" -- "$@"
 }
 
 kw_chroot_apt_install() {
