@@ -118,7 +118,8 @@ class SourceEntitySelector(selector.EntitySelector):
         return cv.entity_id(data)
 
 
-def _source_schema(hass: HomeAssistant) -> vol.Schema:
+def source_schema(hass: HomeAssistant) -> vol.Schema:
+    """The source field, offering the sensors that fit."""
     fitting = sorted(
         state.entity_id
         for state in hass.states.async_all(SENSOR_DOMAIN)
@@ -139,7 +140,8 @@ def _source_schema(hass: HomeAssistant) -> vol.Schema:
     return vol.Schema({vol.Required(CONF_SOURCE_ENTITY): SourceEntitySelector(config)})
 
 
-def _title(hass: HomeAssistant, entity_id: str) -> str:
+def entry_title(hass: HomeAssistant, entity_id: str) -> str:
+    """Title of an entry: Kilowise and the source's name."""
     state = hass.states.get(entity_id)
     return f"Kilowise {state.name if state else entity_id}"
 
@@ -163,13 +165,13 @@ class KilowiseConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_SOURCE_ENTITY] = error
             else:
                 return self.async_create_entry(
-                    title=_title(self.hass, entity_id),
+                    title=entry_title(self.hass, entity_id),
                     data={CONF_SOURCE_ENTITY: entity_id},
                 )
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                _source_schema(self.hass), user_input
+                source_schema(self.hass), user_input
             ),
             errors=errors,
         )
@@ -193,13 +195,13 @@ class KilowiseConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     entry,
                     unique_id=entity_id,
-                    title=_title(self.hass, entity_id),
+                    title=entry_title(self.hass, entity_id),
                     data_updates={CONF_SOURCE_ENTITY: entity_id},
                 )
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _source_schema(self.hass), user_input or dict(entry.data)
+                source_schema(self.hass), user_input or dict(entry.data)
             ),
             errors=errors,
             description_placeholders={"title": entry.title},
