@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
@@ -12,6 +13,7 @@ from homeassistant.setup import async_setup_component
 import numpy as np
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.kilowise.const import (
     CONF_FORECAST_HOURS,
@@ -303,3 +305,35 @@ async def test_options_flow(
     hours = state.attributes["forecast"]
     assert len(hours) == 24
     assert float(state.state) == pytest.approx(sum(h["kwh"] for h in hours), abs=0.01)
+
+
+@pytest.mark.usefixtures("source_statistics", "bundled_model")
+async def test_rest_api_one_step(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator
+) -> None:
+    """The contract scripts rely on: one POST of the source completes the flow."""
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/config/config_entries/flow", json={"handler": DOMAIN}
+    )
+    assert response.status == HTTPStatus.OK
+    form = await response.json()
+    assert form["type"] == "form"
+    assert form["step_id"] == "user"
+    (field,) = form["data_schema"]
+    assert field["name"] == CONF_SOURCE_ENTITY
+    assert field["required"] is True
+    assert field["selector"]["entity"]["include_entities"] == [SOURCE]
+    assert field["selector"]["entity"]["filter"] == [{"domain": ["sensor"]}]
+
+    response = await client.post(
+        f"/api/config/config_entries/flow/{form['flow_id']}",
+        json={CONF_SOURCE_ENTITY: SOURCE},
+    )
+    assert response.status == HTTPStatus.OK
+    result = await response.json()
+    assert result["type"] == "create_entry"
+    assert result["title"] == ENTRY_TITLE
+    await hass.async_block_till_done()
+    assert hass.config_entries.async_entries(DOMAIN)[0].state is ConfigEntryState.LOADED
