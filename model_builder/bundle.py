@@ -10,11 +10,14 @@ from typing import Any
 import warnings
 
 import joblib
+import numpy as np
+import numpy.typing as npt
 import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from .compiler import compile_ensemble
-from .engine import artifact, features
+from .engine import artifact, features, golden, signing
+from .training import predict_raw
 
 BUNDLE_FORMAT = "kilowise-sklearn-bundle"
 
@@ -39,8 +42,13 @@ def new_bundle(
     quantiles: tuple[float, ...],
     training: dict[str, Any],
     metrics: dict[str, Any],
+    golden_rows: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, Any]:
-    """Everything needed to re-export or inspect a trained model."""
+    """Everything needed to re-export or inspect a trained model.
+
+    ``golden_rows`` are feature rows whose predictions are recorded beside
+    every artifact exported from this bundle.
+    """
     created = datetime.now(UTC).replace(microsecond=0)
     return {
         "format": BUNDLE_FORMAT,
@@ -56,6 +64,7 @@ def new_bundle(
         "training": training,
         "metrics": metrics,
         "libraries": library_versions(),
+        "golden_rows": golden_rows,
     }
 
 
@@ -109,6 +118,16 @@ def export_artifact(bundle: dict[str, Any], manifest_path: Path) -> dict[str, An
         )
     }
     manifest["libraries"] = {**bundle["libraries"], "exported_with": library_versions()}
-    return artifact.write_artifact(
+    written = artifact.write_artifact(
         manifest_path, manifest, compile_ensemble(bundle["models"])
     )
+    # A new manifest invalidates any signature of the old one.
+    signing.signature_path(manifest_path).unlink(missing_ok=True)
+    rows = bundle.get("golden_rows")
+    if rows is not None:
+        expected = predict_raw(bundle["models"], rows)
+        artifact.atomic_write(
+            golden.golden_path(manifest_path),
+            golden.golden_document(bundle["model_id"], rows, expected),
+        )
+    return written

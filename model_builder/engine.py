@@ -18,13 +18,16 @@ from typing import TYPE_CHECKING
 INTEGRATION_DIR = Path(__file__).resolve().parents[1] / "custom_components" / "kilowise"
 ENGINE_DIR = INTEGRATION_DIR / "engine"
 BUNDLED_MODEL = INTEGRATION_DIR / "models" / "kilowise_global.json"
+BUNDLED_KEYS = INTEGRATION_DIR / "keys"
 
 if TYPE_CHECKING:
     from custom_components.kilowise.engine import (
         artifact,
         features,
         forecasting,
+        golden,
         predictor,
+        signing,
     )
 else:
     if "kilowise_engine" not in sys.modules:
@@ -40,12 +43,17 @@ else:
     features = importlib.import_module("kilowise_engine.features")
     forecasting = importlib.import_module("kilowise_engine.forecasting")
     predictor = importlib.import_module("kilowise_engine.predictor")
+    golden = importlib.import_module("kilowise_engine.golden")
+    signing = importlib.import_module("kilowise_engine.signing")
 
 __all__ = [
+    "BUNDLED_KEYS",
     "BUNDLED_MODEL",
     "ENGINE_DIR",
     "artifact",
     "features",
     "forecasting",
+    "golden",
     "predictor",
+    "signing",
 ]

@@ -6,6 +6,9 @@ import argparse
 from pathlib import Path
 import time
 
+import numpy as np
+import numpy.typing as npt
+
 from ..bundle import export_artifact, new_bundle, save_bundle
 from ..compiler import compile_ensemble
 from ..datasets import HELD_OUT_HOMES, TRAINING_HOMES, default_data_dir, load_homes
@@ -54,6 +57,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name for name in (part.strip() for part in text.split(",")) if name)
+
+
+GOLDEN_ROWS = 256
+
+
+def golden_rows(features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """A fixed sample of training rows (gaps included) for the golden file."""
+    pick = np.random.default_rng(0).choice(
+        len(features), size=min(GOLDEN_ROWS, len(features)), replace=False
+    )
+    return features[np.sort(pick)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             "fit_seconds": round(fit_seconds, 1),
         },
         metrics=metrics,
+        golden_rows=golden_rows(training.features),
     )
     save_bundle(bundle, args.joblib)
     manifest = export_artifact(bundle, args.artifact)

@@ -22,6 +22,14 @@ import numpy as np
 
 from .features import FEATURE_NAMES, FEATURE_SPEC_VERSION, MAX_HORIZON
 from .predictor import NODE_ARRAYS, TreeEnsemble
+from .signing import (
+    MAX_SIGNATURE_BYTES,
+    SignatureError,
+    TrustedKey,
+    UnknownKeyError,
+    signature_path,
+    verify_manifest,
+)
 
 FORMAT_NAME = "kilowise-model"
 FORMAT_VERSION = 1
@@ -53,13 +61,37 @@ class ArtifactError(Exception):
     """The artifact cannot be used; the message says why."""
 
 
+class UntrustedArtifactError(ArtifactError):
+    """The artifact is intact but not signed by a trusted key."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustPolicy:
+    """Which signatures make an artifact acceptable.
+
+    ``keys`` maps key ids to trusted keys. With ``allow_unsigned``, a model
+    without a signature, or signed by a key not in ``keys``, is accepted
+    (and reported as unsigned); a signature that does not match its manifest
+    is refused in every case.
+    """
+
+    keys: Mapping[str, TrustedKey]
+    allow_unsigned: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Artifact:
-    """A verified model: its manifest and its trees."""
+    """A verified model: its manifest and its trees.
+
+    ``sha256`` is the payload's hash. ``signer`` names the trusted key that
+    signed the manifest, or is None when no trust policy was applied or the
+    policy accepted an unsigned model.
+    """
 
     manifest: dict[str, Any]
     ensemble: TreeEnsemble
     sha256: str
+    signer: TrustedKey | None = None
 
     @property
     def quantiles(self) -> tuple[float, ...]:
@@ -144,6 +176,9 @@ def _check_manifest(manifest: Any) -> dict[str, Any]:
     missing = REQUIRED_FIELDS - manifest.keys()
     if missing:
         raise ArtifactError(f"manifest lacks {', '.join(sorted(missing))}")
+    unknown = manifest.keys() - REQUIRED_FIELDS
+    if unknown:
+        raise ArtifactError(f"manifest has unknown fields {', '.join(sorted(unknown))}")
     if manifest["format"] != FORMAT_NAME:
         raise ArtifactError(f"not a {FORMAT_NAME} manifest")
     version = manifest["format_version"]
@@ -239,10 +274,34 @@ def _build_ensemble(
     )
 
 
-def read_artifact(manifest_path: Path) -> Artifact:
+def _check_signature(
+    manifest_path: Path, raw: bytes, trust: TrustPolicy
+) -> TrustedKey | None:
+    sig_path = signature_path(manifest_path)
+    if not sig_path.exists():
+        if trust.allow_unsigned:
+            return None
+        raise UntrustedArtifactError("model is not signed")
+    try:
+        return verify_manifest(
+            raw, _read_capped(sig_path, MAX_SIGNATURE_BYTES), trust.keys
+        )
+    except UnknownKeyError as err:
+        if trust.allow_unsigned:
+            return None
+        raise UntrustedArtifactError(str(err)) from err
+    except SignatureError as err:
+        raise UntrustedArtifactError(str(err)) from err
+
+
+def read_artifact(manifest_path: Path, trust: TrustPolicy | None = None) -> Artifact:
     """Read and verify an artifact. Blocking: run it in an executor.
 
-    Raises ``ArtifactError`` naming the first check that failed.
+    Every check runs before any array is used: size caps, the manifest's
+    fields, the signature (when ``trust`` is given), the payload's sha256,
+    and each array's dtype, shape and index range. Raises ``ArtifactError``
+    (``UntrustedArtifactError`` for a signature problem) naming the first
+    check that failed.
     """
     raw = _read_capped(manifest_path, MAX_MANIFEST_BYTES)
     try:
@@ -257,5 +316,6 @@ def read_artifact(manifest_path: Path) -> Artifact:
     digest = hashlib.sha256(payload).hexdigest()
     if digest != info.get("sha256"):
         raise ArtifactError(f"payload sha256 {digest} does not match the manifest")
+    signer = None if trust is None else _check_signature(manifest_path, raw, trust)
     ensemble = _build_ensemble(manifest, _load_arrays(payload))
-    return Artifact(manifest=manifest, ensemble=ensemble, sha256=digest)
+    return Artifact(manifest=manifest, ensemble=ensemble, sha256=digest, signer=signer)
