@@ -68,8 +68,10 @@
 #       with kw_chroot_exec "$venv/bin/python" ... The venv is keyed by a hash of
 #       the requirement files' contents, the interpreter's path and full version
 #       and KW_VENV_RECIPE: unchanged inputs reuse it, a changed pin builds a new
-#       one (and removes the older <name>-* venvs). A venv counts as built only
-#       once its .kilowise/complete marker exists, so a killed build is redone.
+#       one. Venvs of the same name with other keys stay while they are used
+#       (two clones with different pins can test at the same time) and are
+#       removed by the next build once unused for a day. A venv counts as built
+#       only once its .kilowise/complete marker exists, so a killed build is redone.
 #
 #   kw_env_exec <python-spec> <command> [args...]
 #       Run a command on the host (host interpreter spec) or in the chroot
@@ -81,8 +83,9 @@
 #     venv=$(kw_venv_ensure demo-ha2026.11 chroot:/usr/bin/python3.14 requirements/demo.txt)
 #     kw_chroot_exec "$venv/bin/hass" --config "$KW_REPO/demo-config"
 #
-# Build steps and the rebuild/reuse decisions are serialised with flock on
-# $KW_CACHE/.lock, so two scripts may share the cache at the same time.
+# Checking that something is ready takes no lock. Building takes a flock in
+# $KW_CACHE/locks/ (tools, chroot, venv-<name>), and re-checks after waiting,
+# so several scripts (tests, the demo) may share the cache at the same time.
 
 KW_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 KW_CACHE=${KILOWISE_CACHE:-/var/cache/kilowise}
@@ -98,14 +101,15 @@ KW_CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 kw_log() { printf '[kilowise] %s\n' "$*" >&2; }
 kw_die() { kw_log "error: $*"; return 1; }
 
-# Run "$@" while holding the cache lock (re-entrant within one process tree).
+# kw__locked <lock> <command...>: run the command holding $KW_CACHE/locks/<lock>
+# (flock; re-entrant within one process tree; inherited by its children).
 kw__locked() {
-    if [ -n "${KW__LOCK_HELD:-}" ]; then "$@"; return; fi
-    mkdir -p "$KW_CACHE" || return
-    local fd rc
-    exec {fd}>>"$KW_CACHE/.lock" || return
+    local name=$1 fd rc; shift
+    case " ${KW__LOCKS_HELD:-} " in *" $name "*) "$@"; return ;; esac
+    mkdir -p "$KW_CACHE/locks" || return
+    exec {fd}>>"$KW_CACHE/locks/$name" || return
     flock "$fd" || { exec {fd}>&-; return 1; }
-    KW__LOCK_HELD=1 "$@"; rc=$?
+    KW__LOCKS_HELD="${KW__LOCKS_HELD:-} $name" "$@"; rc=$?
     flock -u "$fd"; exec {fd}>&-
     return "$rc"
 }
@@ -148,34 +152,45 @@ kw_chroot_cleanup() {
 
 # ---------------------------------------------------------------- uv (host)
 
-kw__uv_install() {
-    local req="$KW_REPO/requirements/bootstrap.txt" key dir py
+kw__uv_dir() {
+    local req="$KW_REPO/requirements/bootstrap.txt"
     [ -f "$req" ] || { kw_die "missing $req"; return; }
-    key=$(sha256sum <"$req" | cut -c1-12)
-    dir="$KW_CACHE/tools/uv-$key"
-    if [ -x "$dir/bin/uv" ] && [ -e "$dir/.complete" ]; then
-        printf '%s\n' "$dir/bin/uv"; return 0
-    fi
+    printf '%s\n' "$KW_CACHE/tools/uv-$(sha256sum <"$req" | cut -c1-12)"
+}
+
+kw__uv_build() {
+    local dir=$1 py old
+    [ -e "$dir/.complete" ] && return 0
     py=${KILOWISE_BOOTSTRAP_PYTHON:-$(command -v python3 || true)}
     [ -n "$py" ] || { kw_die "no python3 on PATH to install uv with"; return; }
     kw_log "installing uv into $dir (from requirements/bootstrap.txt)"
     kw__rm_tree "$dir" || return
     mkdir -p "$KW_CACHE/tools"
-    if ! { "$py" -m venv "$dir" && "$dir/bin/python" -m pip install -q -r "$req"; } \
+    if ! { "$py" -m venv "$dir" && "$dir/bin/python" -m pip install -q -r "$KW_REPO/requirements/bootstrap.txt"; } \
         >"$KW_CACHE/tools/uv-install.log" 2>&1; then
         cat "$KW_CACHE/tools/uv-install.log" >&2
         kw_die "could not install uv"; return
     fi
     touch "$dir/.complete"
-    # Drop uv installs made from older bootstrap pins.
-    local old
+    # uv installs from older bootstrap pins, unused for a day.
     for old in "$KW_CACHE"/tools/uv-*/; do
-        [ "${old%/}" = "$dir" ] || kw__rm_tree "${old%/}"
+        old=${old%/}
+        [ "$old" = "$dir" ] || [ -z "$(find "$old" -maxdepth 0 -mmin +1440)" ] || kw__rm_tree "$old"
     done
+}
+
+# Print the host uv binary's path, installing uv first if needed.
+kw__uv_install() {
+    local dir
+    dir=$(kw__uv_dir) || return
+    if [ ! -e "$dir/.complete" ]; then
+        kw__locked tools kw__uv_build "$dir" || return
+    fi
+    touch "$dir"
     printf '%s\n' "$dir/bin/uv"
 }
 
-kw_uv_ensure() { kw__locked kw__uv_install; }
+kw_uv_ensure() { kw__uv_install; }
 
 # ---------------------------------------------------------------- the chroot
 
@@ -229,39 +244,55 @@ kw__chroot_build() {
     kw_log "chroot built in $((SECONDS - t0)) s"
 }
 
-# Keep the chroot's CA store and uv binary in step with the host's.
+# Is the chroot's CA store and uv binary in step with the host's? ($1: host uv)
+kw__chroot_synced() {
+    local crt
+    [ -e "$KW_CHROOT/.kilowise-ca-done" ] || return 1
+    for crt in /usr/local/share/ca-certificates/*.crt; do
+        [ -f "$crt" ] || continue
+        cmp -s "$crt" "$KW_CHROOT/usr/local/share/ca-certificates/${crt##*/}" || return 1
+    done
+    cmp -s "$1" "$KW_CHROOT/usr/local/bin/uv"
+}
+
 kw__chroot_sync() {
-    local crt changed="" uv
+    local crt uv=$1
     mkdir -p "$KW_CHROOT/usr/local/share/ca-certificates"
     for crt in /usr/local/share/ca-certificates/*.crt; do
         [ -f "$crt" ] || continue
         if ! cmp -s "$crt" "$KW_CHROOT/usr/local/share/ca-certificates/${crt##*/}"; then
-            cp "$crt" "$KW_CHROOT/usr/local/share/ca-certificates/" && changed=1
+            cp "$crt" "$KW_CHROOT/usr/local/share/ca-certificates/"
+            rm -f "$KW_CHROOT/.kilowise-ca-done"
         fi
     done
-    if [ -n "$changed" ] || [ ! -e "$KW_CHROOT/.kilowise-ca-done" ]; then
+    if [ ! -e "$KW_CHROOT/.kilowise-ca-done" ]; then
         kw_log "updating the chroot's CA certificates"
         kw_chroot_exec update-ca-certificates >/dev/null 2>&1 \
             || { kw_die "update-ca-certificates failed in the chroot"; return; }
         touch "$KW_CHROOT/.kilowise-ca-done"
     fi
-    uv=$(kw__uv_install) || return
-    if ! cmp -s "$uv" "$KW_CHROOT/usr/local/bin/uv"; then
-        install -m 0755 "$uv" "$KW_CHROOT/usr/local/bin/uv"
-    fi
+    cmp -s "$uv" "$KW_CHROOT/usr/local/bin/uv" || install -m 0755 "$uv" "$KW_CHROOT/usr/local/bin/uv"
 }
 
-kw__chroot_ensure() {
-    kw_chroot_cleanup || return
-    if [ "$(cat "$KW_CHROOT/.kilowise-chroot" 2>/dev/null)" != "$KW_CHROOT_RECIPE" ]; then
+kw__chroot_recipe_ok() {
+    [ "$(cat "$KW_CHROOT/.kilowise-chroot" 2>/dev/null)" = "$KW_CHROOT_RECIPE" ]
+}
+
+kw__chroot_ensure_locked() {
+    local uv=$1
+    if ! kw__chroot_recipe_ok; then
         kw__chroot_build || return
     fi
-    kw__chroot_sync
+    kw__chroot_synced "$uv" || kw__chroot_sync "$uv"
 }
 
 kw_chroot_ensure() {
     [ "$(id -u)" = 0 ] || { kw_die "the chroot needs root"; return; }
-    kw__locked kw__chroot_ensure
+    local uv
+    kw_chroot_cleanup || return
+    uv=$(kw__uv_install) || return
+    kw__chroot_recipe_ok && kw__chroot_synced "$uv" && return 0
+    kw__locked chroot kw__chroot_ensure_locked "$uv"
 }
 
 kw_chroot_exec() {
@@ -321,7 +352,7 @@ kw_chroot_apt_install() {
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     kw_log "apt-get install in the chroot: ${missing[*]}"
-    kw__locked kw_chroot_exec env DEBIAN_FRONTEND=noninteractive sh -c \
+    kw__locked chroot kw_chroot_exec env DEBIAN_FRONTEND=noninteractive sh -c \
         'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" && apt-get clean' \
         sh "${missing[@]}" >&2
 }
@@ -338,44 +369,21 @@ kw_env_exec() {
 }
 
 kw__venv_build() {
-    local name=$1 spec=$2; shift 2
-    local python where=host uv host_dir dir key pyver f t0 rc
-    case "$spec" in
-        chroot:*) python=${spec#chroot:}; where=chroot ;;
-        *) python=$spec ;;
-    esac
-    for f in "$@"; do [ -f "$f" ] || { kw_die "no requirement file $f"; return; }; done
-    if [ "$where" = chroot ]; then
-        kw__chroot_ensure || return
-    fi
-    pyver=$(kw_env_exec "$spec" "$python" -c 'import sys, platform; print(sys.version.replace("\n", " "), platform.machine())') \
-        || { kw_die "cannot run $spec"; return; }
-    key=$( {
-        printf 'recipe %s\npython %s %s\n' "$KW_VENV_RECIPE" "$python" "$pyver"
-        for f in "$@"; do printf '== %s\n' "${f##*/}"; cat "$f"; done
-    } | sha256sum | cut -c1-12)
-    if [ "$where" = chroot ]; then
-        dir="$KW_CHROOT_VENVS/$name-$key"; host_dir="$KW_CHROOT$dir"
-    else
-        dir="$KW_CACHE/venvs/$name-$key"; host_dir=$dir
-    fi
-    if [ -e "$host_dir/.kilowise/complete" ]; then
-        printf '%s\n' "$dir"; return 0
-    fi
-    t0=$SECONDS
+    local name=$1 spec=$2 python=$3 dir=$4 host_dir=$5 pyver=$6; shift 6
+    local uv f t0=$SECONDS rc old used log="$KW_CACHE/venv-$name.log"
+    # Another process may have built it while this one waited for the lock.
+    [ -e "$host_dir/.kilowise/complete" ] && return 0
     uv=$(kw__uv_install) || return
+    [[ $spec == chroot:* ]] && uv=/usr/local/bin/uv
     kw_log "building venv $name ($pyver) from: ${*##*/}"
     kw__rm_tree "$host_dir" || return
-    mkdir -p "$(dirname "$host_dir")"
-    if [ "$where" = chroot ]; then uv=/usr/local/bin/uv; fi
-    local log="$KW_CACHE/venv-$name.log"
-    mkdir -p "$KW_CACHE/uv-cache"
+    mkdir -p "$(dirname "$host_dir")" "$KW_CACHE/uv-cache"
     (
         export UV_CACHE_DIR="$KW_CACHE/uv-cache" UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1
         export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
         kw_env_exec "$spec" "$uv" venv --quiet --no-project --python "$python" "$dir" || exit
         mkdir -p "$host_dir/.kilowise/requirements"
-        local args=()
+        args=()
         for f in "$@"; do
             cp "$f" "$host_dir/.kilowise/requirements/"
             args+=(-r "$dir/.kilowise/requirements/${f##*/}")
@@ -389,21 +397,43 @@ kw__venv_build() {
         kw__rm_tree "$host_dir"
         kw_die "building venv $name failed (log: $log)"; return
     fi
-    touch "$host_dir/.kilowise/complete"
-    # Venvs of the same name built from older pins.
-    local old
+    touch "$host_dir/.kilowise/complete" "$host_dir/.kilowise/last-used"
+    kw_log "venv $name built in $((SECONDS - t0)) s: $dir"
+    # Venvs of this name from other pins, unused for a day (a run that uses one,
+    # e.g. from a clone with other pins, touched it when it started).
     for old in "$(dirname "$host_dir")/$name"-*/; do
         old=${old%/}
-        [[ ${old##*/} =~ ^.+-[0-9a-f]{12}$ ]] && [ "${old##*/}" != "${host_dir##*/}" ] || continue
-        [ "${old##*/}" = "$name-${old##*-}" ] || continue   # not another name's venv
-        kw_log "removing outdated venv ${old##*/}"
+        [ "${old##*/}" != "${host_dir##*/}" ] || continue
+        [[ ${old##*/} =~ ^.+-[0-9a-f]{12}$ ]] && [ "${old##*/}" = "$name-${old##*-}" ] || continue
+        used=$(stat -c %Y "$old/.kilowise/last-used" 2>/dev/null || stat -c %Y "$old") || continue
+        [ $(($(date +%s) - used)) -gt 86400 ] || continue
+        kw_log "removing venv ${old##*/} (other pins, unused for a day)"
         kw__rm_tree "$old"
     done
-    kw_log "venv $name built in $((SECONDS - t0)) s: $dir"
-    printf '%s\n' "$dir"
 }
 
 kw_venv_ensure() {
     [ $# -ge 3 ] || { kw_die "usage: kw_venv_ensure <name> <python> <requirements...>"; return; }
-    kw__locked kw__venv_build "$@"
+    local name=$1 spec=$2 python dir host_dir key pyver f; shift 2
+    for f in "$@"; do [ -f "$f" ] || { kw_die "no requirement file $f"; return; }; done
+    case "$spec" in
+        chroot:*) python=${spec#chroot:}; kw_chroot_ensure || return ;;
+        *) python=$spec ;;
+    esac
+    pyver=$(kw_env_exec "$spec" "$python" -c 'import sys, platform; print(sys.version.replace("\n", " "), platform.machine())') \
+        || { kw_die "cannot run $spec"; return; }
+    key=$( {
+        printf 'recipe %s\npython %s %s\n' "$KW_VENV_RECIPE" "$python" "$pyver"
+        for f in "$@"; do printf '== %s\n' "${f##*/}"; cat "$f"; done
+    } | sha256sum | cut -c1-12)
+    if [[ $spec == chroot:* ]]; then
+        dir="$KW_CHROOT_VENVS/$name-$key"; host_dir="$KW_CHROOT$dir"
+    else
+        dir="$KW_CACHE/venvs/$name-$key"; host_dir=$dir
+    fi
+    if [ ! -e "$host_dir/.kilowise/complete" ]; then
+        kw__locked "venv-$name" kw__venv_build "$name" "$spec" "$python" "$dir" "$host_dir" "$pyver" "$@" || return
+    fi
+    touch "$host_dir/.kilowise/last-used"
+    printf '%s\n' "$dir"
 }
