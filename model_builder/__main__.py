@@ -1,6 +1,6 @@
 """Command line: ``python -m model_builder COMMAND``.
 
-Commands: train, evaluate, export, inspect, verify, sign, keygen.
+Commands: train, evaluate, score, export, inspect, verify, sign, keygen.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 import sys
 
 from .bundle import BundleError
-from .commands import evaluate, export, keygen, sign, train, verify
+from .commands import evaluate, export, keygen, score, sign, train, verify
 from .series import DataError
 
 Command = tuple[
@@ -23,6 +23,7 @@ COMMANDS: dict[str, Command] = {
     "train": (train.HELP, train.add_arguments, train.run),
     "evaluate": (evaluate.HELP, evaluate.add_arguments, evaluate.run),
     "export": (export.HELP, export.add_arguments, export.run),
+    "score": (score.HELP, score.add_arguments, score.run),
     "inspect": (verify.INSPECT_HELP, verify.add_arguments, verify.run_inspect),
     "verify": (verify.HELP, verify.add_arguments, verify.run),
     "sign": (sign.HELP, sign.add_arguments, sign.run),

@@ -38,28 +38,58 @@ def read_energy_csv(
     tz: tzinfo,
     unit: str = "kWh",
 ) -> HomeSeries:
-    """Read energy readings from ``path`` into kWh per UTC hour.
+    """Read energy readings from a CSV file into kWh per UTC hour.
 
-    Without ``cumulative`` each row holds the energy of the interval that
-    starts at its time (the interval is the file's usual step). With it, each
-    row is a meter reading and consumption is the difference between
-    readings; a decrease is a meter reset and leaves that interval missing.
-    Duplicate times keep their first row. Naive times are local to ``tz``.
+    See ``frame_to_series`` for how rows are read; errors name the line.
     """
     source = str(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise DataError(f"{source}: cannot read CSV: {err}") from err
+    return frame_to_series(
+        frame,
+        time_column,
+        energy_column,
+        source=source,
+        name=path.stem,
+        cumulative=cumulative,
+        tz=tz,
+        unit=unit,
+    )
+
+
+def frame_to_series(
+    frame: pd.DataFrame,
+    time_column: str,
+    energy_column: str,
+    *,
+    source: str,
+    name: str,
+    cumulative: bool,
+    tz: tzinfo,
+    unit: str = "kWh",
+) -> HomeSeries:
+    """Turn a table of energy readings into kWh per UTC hour.
+
+    Without ``cumulative`` each row holds the energy of the interval that
+    starts at its time (the interval is the table's usual step). With it, each
+    row is a meter reading and consumption is the difference between
+    readings; a decrease is a meter reset and leaves that interval missing.
+    Duplicate times keep their first row. Naive times are local to ``tz``.
+    """
     for column in (time_column, energy_column):
         if column not in frame.columns:
             raise DataError(
-                f"{source}: no column {column!r} (columns: {', '.join(frame.columns)})"
+                f"{source}: no column {column!r} (columns: {', '.join(map(str, frame.columns))})"
             )
     if frame.empty:
         raise DataError(f"{source}: no rows")
     energy = _numbers(frame[energy_column], source, energy_column) * UNIT_TO_KWH[unit]
-    stamps = to_utc_ns(frame[time_column].replace("", None), tz, source)
+    times = frame[time_column]
+    if times.dtype == object or pd.api.types.is_string_dtype(times):
+        times = times.replace("", None)
+    stamps = to_utc_ns(times, tz, source)
 
     order = np.argsort(stamps, kind="stable")
     stamps, energy = stamps[order], energy[order]
@@ -87,6 +117,6 @@ def read_energy_csv(
                 f"{source}: negative energy in {energy_column} (sorted row {row + 1})"
             )
         starts, durations, values = stamps, np.full(len(stamps), step), energy
-    series = series_from_intervals(path.stem, starts, durations, values, tz)
+    series = series_from_intervals(name, starts, durations, values, tz)
     series.notes.update(duplicate_times=duplicates, meter_resets=resets)
     return series
