@@ -9,17 +9,14 @@ the same report.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from tqdm import tqdm
 
 from .series import DataError
 
-T = TypeVar("T")
-R = TypeVar("R")
 
-
-def map_homes(
+def map_homes[T, R](
     function: Callable[..., R],
     items: Sequence[T],
     *,
@@ -41,13 +38,19 @@ def map_homes(
             "--scheduler needs dask.distributed: pip install -r requirements/fleet.txt"
         ) from err
     try:
-        client = Client(scheduler, timeout="30s")
+        client = Client(scheduler, timeout="30s")  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as err:
-        raise DataError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from err
+        raise DataError(
+            f"cannot reach the Dask scheduler at {scheduler}: {err}"
+        ) from err
     with client:
         futures = client.map(function, items, pure=False, **kwargs)
-        bar = tqdm(total=len(futures), desc=f"{description} on {scheduler}", disable=not progress)
-        for _ in as_completed(futures):
+        bar = tqdm(
+            total=len(futures),
+            desc=f"{description} on {scheduler}",
+            disable=not progress,
+        )
+        for _ in as_completed(futures):  # type: ignore[no-untyped-call]
             bar.update()
         bar.close()
-        return list(client.gather(futures))
+        return list(client.gather(futures))  # type: ignore[no-untyped-call]

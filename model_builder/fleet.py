@@ -75,11 +75,17 @@ class HomeSource:
                 values=base.values * self.scale,
                 notes={},
             )
-        assert self.path is not None and self.columns is not None
+        if self.path is None or self.columns is None:
+            raise DataError(f"{self.name}: a {self.kind} home needs a path and columns")
         c = self.columns
         if self.kind == "csv":
             series = read_energy_csv(
-                self.path, c.time, c.energy, cumulative=c.cumulative, tz=c.tz(), unit=c.unit
+                self.path,
+                c.time,
+                c.energy,
+                cumulative=c.cumulative,
+                tz=c.tz(),
+                unit=c.unit,
             )
             return replace(series, name=self.name)
         if self.kind == "parquet":
@@ -89,8 +95,14 @@ class HomeSource:
                 filters=[(self.home_column, "==", self.home_key)],
             )
             return frame_to_series(
-                frame, c.time, c.energy, source=f"{self.path} ({self.home_key})",
-                name=self.name, cumulative=c.cumulative, tz=c.tz(), unit=c.unit,
+                frame,
+                c.time,
+                c.energy,
+                source=f"{self.path} ({self.home_key})",
+                name=self.name,
+                cumulative=c.cumulative,
+                tz=c.tz(),
+                unit=c.unit,
             )
         raise DataError(f"unknown home source kind {self.kind!r}")
 
@@ -98,14 +110,38 @@ class HomeSource:
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Options that name a fleet of homes (shared by train and score)."""
     group = parser.add_argument_group("homes")
-    group.add_argument("--builtin", default="", help="real homes of shared/data by name, comma-separated")
-    group.add_argument("--csv-dir", type=Path, help="folder of CSV files, one home each (name = file stem)")
-    group.add_argument("--parquet", type=Path, help="Parquet file or dataset with many homes")
-    group.add_argument("--home-column", default="home", help="home id column of --parquet (default home)")
-    group.add_argument("--time-column", default="time", help="time column of CSV/Parquet homes")
-    group.add_argument("--energy-column", default="kwh", help="energy column of CSV/Parquet homes")
-    group.add_argument("--cumulative", action="store_true", help="CSV/Parquet energy is a meter counter")
-    group.add_argument("--timezone", default="UTC", help="zone of naive times (default UTC)")
+    group.add_argument(
+        "--builtin",
+        default="",
+        help="real homes of shared/data by name, comma-separated",
+    )
+    group.add_argument(
+        "--csv-dir",
+        type=Path,
+        help="folder of CSV files, one home each (name = file stem)",
+    )
+    group.add_argument(
+        "--parquet", type=Path, help="Parquet file or dataset with many homes"
+    )
+    group.add_argument(
+        "--home-column",
+        default="home",
+        help="home id column of --parquet (default home)",
+    )
+    group.add_argument(
+        "--time-column", default="time", help="time column of CSV/Parquet homes"
+    )
+    group.add_argument(
+        "--energy-column", default="kwh", help="energy column of CSV/Parquet homes"
+    )
+    group.add_argument(
+        "--cumulative",
+        action="store_true",
+        help="CSV/Parquet energy is a meter counter",
+    )
+    group.add_argument(
+        "--timezone", default="UTC", help="zone of naive times (default UTC)"
+    )
     group.add_argument("--unit", choices=sorted(UNIT_TO_KWH), default="kWh")
     group.add_argument(
         "--resampled",
@@ -118,7 +154,9 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 def sources_from_args(args: argparse.Namespace) -> list[HomeSource]:
     """The homes named by ``add_source_arguments`` options, in a stable order."""
     data_dir = getattr(args, "data_dir", None) or default_data_dir()
-    columns = Columns(args.time_column, args.energy_column, args.cumulative, args.timezone, args.unit)
+    columns = Columns(
+        args.time_column, args.energy_column, args.cumulative, args.timezone, args.unit
+    )
     columns.tz()  # refuse an unknown zone before any work
     sources: list[HomeSource] = []
     for name in (n.strip() for n in args.builtin.split(",") if n.strip()):
@@ -148,7 +186,12 @@ def parquet_sources(path: Path, home_column: str, columns: Columns) -> list[Home
         raise DataError(f"{path}: cannot read column {home_column!r}: {err}") from err
     return [
         HomeSource(
-            str(home), "parquet", path=path, columns=columns, home_key=home, home_column=home_column
+            str(home),
+            "parquet",
+            path=path,
+            columns=columns,
+            home_key=home,
+            home_column=home_column,
         )
         for home in sorted(homes.dropna().unique(), key=str)
     ]

@@ -63,7 +63,9 @@ def _predictor(model: Path) -> RawPredictor:
     return load_predictor(model)
 
 
-def _runs_above(above: npt.NDArray[np.bool_], origin: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def _runs_above(
+    above: npt.NDArray[np.bool_], origin: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
     """Length of the run of consecutive ``above`` hours ending at each hour, per day."""
     runs = np.zeros(len(above), dtype=np.int64)
     for i in range(len(above)):
@@ -93,7 +95,9 @@ def score_home(source: HomeSource, model: Path) -> HomeScore:
             "actual": actual,
             "p10": energy[:, 0],
             "p50": energy[:, 1],
-            "mean": forecasting.expected_energy(energy[:, 0], energy[:, 1], energy[:, 2]),
+            "mean": forecasting.expected_energy(
+                energy[:, 0], energy[:, 1], energy[:, 2]
+            ),
             "p90": energy[:, 2],
             "above": above,
             "run": _runs_above(above, hours.origin),
@@ -122,8 +126,8 @@ def score_home(source: HomeSource, model: Path) -> HomeScore:
         anomaly=("anomaly", "any"),
     )
     parts = []
-    for period, table in (("day", days), ("week", weeks)):
-        table = table.reset_index(names="start")
+    for period, totals in (("day", days), ("week", weeks)):
+        table = totals.reset_index(names="start")
         table.insert(0, "period", period)
         table.insert(0, "home", home.name)
         parts.append(table)
@@ -134,7 +138,14 @@ def score_home(source: HomeSource, model: Path) -> HomeScore:
         )
     rows["start"] = rows["start"].dt.strftime("%Y-%m-%d")
     rows = rows.astype({"hours_measured": "int64", "hours_above_p90": "int64"})
-    for column in ("expected_kwh", "median_kwh", "actual_kwh", "p10_kwh", "p90_kwh", "actual_over_expected"):
+    for column in (
+        "expected_kwh",
+        "median_kwh",
+        "actual_kwh",
+        "p10_kwh",
+        "p90_kwh",
+        "actual_over_expected",
+    ):
         rows[column] = rows[column].round(4)
     evaluation = score_hours(home.name, hours)
     return HomeScore(

@@ -20,10 +20,18 @@ HELP = "score many homes day-ahead: expected against actual, per day and week, w
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument(
-        "--model", type=Path, default=BUNDLED_MODEL, help="data-only manifest (.json) or joblib bundle"
+        "--model",
+        type=Path,
+        default=BUNDLED_MODEL,
+        help="data-only manifest (.json) or joblib bundle",
     )
-    parser.add_argument("--output", type=Path, required=True, help="report file, .csv or .parquet")
-    parser.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786); default: this process")
+    parser.add_argument(
+        "--output", type=Path, required=True, help="report file, .csv or .parquet"
+    )
+    parser.add_argument(
+        "--scheduler",
+        help="Dask scheduler address (tcp://host:8786); default: this process",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +41,11 @@ def run(args: argparse.Namespace) -> int:
     if not sources:
         raise DataError("no homes: give --builtin, --csv-dir, --parquet or --resampled")
     scores = map_homes(
-        score_home, sources, scheduler=args.scheduler, model=args.model.resolve(), description="scoring"
+        score_home,
+        sources,
+        scheduler=args.scheduler,
+        model=args.model.resolve(),
+        description="scoring",
     )
     report = pd.concat([s.rows for s in scores], ignore_index=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -41,22 +53,38 @@ def run(args: argparse.Namespace) -> int:
         report.to_csv(args.output, index=False)
     else:
         report.to_parquet(args.output, index=False)
-    print(table(
-        ["home", "hours", "MASE", "p10-p90", "days", "anomaly days", "actual/expected", "CPU s"],
-        [
+    print(
+        table(
             [
-                s.home,
-                s.hours_scored,
-                s.mase_weekly,
-                s.coverage_p10_p90,
-                int((s.rows["period"] == "day").sum()),
-                s.anomaly_days,
-                float(s.rows.loc[s.rows["period"] == "day", "actual_kwh"].sum()
-                      / max(s.rows.loc[s.rows["period"] == "day", "expected_kwh"].sum(), 1e-9)),
-                round(s.seconds, 2),
-            ]
-            for s in scores
-        ],
-    ))
+                "home",
+                "hours",
+                "MASE",
+                "p10-p90",
+                "days",
+                "anomaly days",
+                "actual/expected",
+                "CPU s",
+            ],
+            [
+                [
+                    s.home,
+                    s.hours_scored,
+                    s.mase_weekly,
+                    s.coverage_p10_p90,
+                    int((s.rows["period"] == "day").sum()),
+                    s.anomaly_days,
+                    float(
+                        s.rows.loc[s.rows["period"] == "day", "actual_kwh"].sum()
+                        / max(
+                            s.rows.loc[s.rows["period"] == "day", "expected_kwh"].sum(),
+                            1e-9,
+                        )
+                    ),
+                    round(s.seconds, 2),
+                ]
+                for s in scores
+            ],
+        )
+    )
     print(f"\n{len(scores)} homes, {len(report)} rows -> {args.output}")
     return 0

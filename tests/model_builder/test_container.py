@@ -41,20 +41,24 @@ def test_dockerfile_follows_the_rules() -> None:
     instructions = _instructions()
     base = next(rest for word, rest in instructions if word == "FROM")
     assert "slim" in base
-    assert ":" in base and not base.endswith(":latest")
+    assert ":" in base
+    assert not base.endswith(":latest")
     users = [rest for word, rest in instructions if word == "USER"]
     assert users
     assert users[-1].split(":")[0] not in ("root", "0")
     pins = (REPO / "requirements" / "container.txt").read_text().splitlines()
     packages = [p for p in pins if p and not p.startswith((" ", "#"))]
-    assert packages and all("==" in p for p in packages)
+    assert packages
+    assert all("==" in p for p in packages)
 
 
 def test_hadolint() -> None:
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     if not Path(hadolint).exists():
         pytest.skip("hadolint is not installed (requirements/dev.txt installs it)")
-    done = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [hadolint, str(DOCKERFILE)], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -76,7 +80,9 @@ def test_compose_scoring_job_runs_from_the_image_files(tmp_path: Path) -> None:
     _imitate_image(root)
     guard = tmp_path / "guard" / "homeassistant"
     guard.mkdir(parents=True)
-    (guard / "__init__.py").write_text("raise ImportError('Home Assistant is not in the image')\n")
+    (guard / "__init__.py").write_text(
+        "raise ImportError('Home Assistant is not in the image')\n"
+    )
 
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())
     command = [str(c) for c in compose["services"]["score"]["command"]]
@@ -97,7 +103,12 @@ def test_compose_scoring_job_runs_from_the_image_files(tmp_path: Path) -> None:
     }
     done = subprocess.run(
         [sys.executable, "-m", "model_builder", *command],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = pd.read_parquet(output)
