@@ -71,8 +71,11 @@ async def capture(
     # charts and icons settle.
     try:
         for pattern in expect:
-            await page.get_by_text(pattern).first.wait_for(
-                state="visible", timeout=60_000
+            # Pages visited before stay in the DOM, hidden: look at visible ones.
+            await (
+                page.get_by_text(pattern)
+                .filter(visible=True)
+                .first.wait_for(state="visible", timeout=60_000)
             )
     except Exception:
         failed = Path("/tmp") / f"{target.stem}.failed.png"
