@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from datetime import timedelta
+import json
 import os
 from pathlib import Path
-import socket
 import subprocess
 import sys
 import time
@@ -158,18 +158,13 @@ def test_score_refuses_an_unknown_output_type(tmp_path: Path) -> None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def dask_cluster(tmp_path: Path) -> Iterator[str]:
     """A real Dask scheduler and two worker processes on loopback."""
     pytest.importorskip("distributed")
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
+    # The scheduler picks a free port and writes its address to a file (this
+    # process may not open sockets under the Home Assistant test harness).
+    scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
         subprocess.Popen(
@@ -180,15 +175,21 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
                 "--host",
                 "127.0.0.1",
                 "--port",
-                str(port),
+                "0",
                 "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
             ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(tmp_path / "scheduler.log").open("w"),
         )
     ]
-    time.sleep(2)
+    for _ in range(100):
+        if scheduler_file.exists() and scheduler_file.stat().st_size:
+            break
+        time.sleep(0.2)
+    address = str(json.loads(scheduler_file.read_text())["address"])
     for i in range(2):
         procs.append(
             subprocess.Popen(
@@ -280,7 +281,7 @@ def test_unreachable_scheduler_is_one_clear_line(tmp_path: Path) -> None:
             "--output",
             str(tmp_path / "r.csv"),
             "--scheduler",
-            f"tcp://127.0.0.1:{_free_port()}",
+            "tcp://127.0.0.1:9",  # the discard port: nothing listens there
         ],
         env=env,
         cwd=REPO,
