@@ -22,6 +22,8 @@ MIN_FORECAST_HOURS: Final = 6
 BUNDLED_MODEL: Final = Path(__file__).parent / "models" / "kilowise_global.json"
 
 REFRESH_MINUTE: Final = 5
+REFRESH_SPREAD: Final = timedelta(minutes=4)
+"""Refreshes of different entries are spread over this span after REFRESH_MINUTE."""
 """Minute past every UTC hour at which the forecast is refreshed.
 
 The recorder compiles the hourly long-term statistics of the hour that just

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from .const import (
     LATE_STATISTICS_RETRY,
     LOGGER,
     REFRESH_MINUTE,
+    REFRESH_SPREAD,
     SOURCE_STALE_HOURS,
 )
 from .engine import (
@@ -108,12 +110,29 @@ class KilowiseForecast:
         return float(np.sum(self.forecast.p50[: self.forecast_hours]))
 
 
-def next_refresh(now: datetime) -> datetime:
-    """The first ``REFRESH_MINUTE`` past an hour strictly after ``now`` (UTC)."""
-    candidate = now.astimezone(UTC).replace(
+def next_refresh(now: datetime, offset: timedelta = timedelta(0)) -> datetime:
+    """The next refresh slot after ``now``: ``REFRESH_MINUTE`` + ``offset`` past an hour.
+
+    Once an hour's statistics are compiled (``REFRESH_MINUTE`` past it), that
+    hour's slot is skipped: a refresh made then already saw them.
+    """
+    compiled = now.astimezone(UTC).replace(
         minute=REFRESH_MINUTE, second=0, microsecond=0
     )
-    return candidate if candidate > now else candidate + HOUR
+    if compiled <= now:
+        compiled += HOUR
+    return compiled + offset
+
+
+def refresh_offset(entry_id: str) -> timedelta:
+    """A stable delay in ``[0, REFRESH_SPREAD)`` for one entry.
+
+    Many entries in one Home Assistant (a block of flats, a neighbourhood hub)
+    then refresh spread over a few minutes instead of in the same second,
+    and each keeps its slot across restarts.
+    """
+    digest = int.from_bytes(hashlib.sha256(entry_id.encode()).digest()[:4], "big")
+    return timedelta(seconds=digest % int(REFRESH_SPREAD.total_seconds()))
 
 
 class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
@@ -144,6 +163,7 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
         self.forecast_hours: int = int(
             config_entry.options.get(CONF_FORECAST_HOURS, DEFAULT_FORECAST_HOURS)
         )
+        self.refresh_offset = refresh_offset(config_entry.entry_id)
         self._unsub_hourly: Callable[[], None] | None = None
         self._unsub_retry: Callable[[], None] | None = None
         self._stopped = False
@@ -156,7 +176,7 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
         self._unsub_hourly = async_track_point_in_utc_time(
             self.hass,
             self._async_scheduled_refresh,
-            next_refresh(dt_util.utcnow()),
+            next_refresh(dt_util.utcnow(), self.refresh_offset),
         )
 
     async def async_shutdown(self) -> None:

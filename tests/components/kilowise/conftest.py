@@ -250,6 +250,23 @@ async def kilowise_test_setup(
 
 
 @pytest.fixture(autouse=True)
+def refresh_at_five_past(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Refresh every entry at exactly five past, so tests can name the minute.
+
+    Real entries spread over a few minutes after it (see ``refresh_offset``);
+    tests marked ``refresh_spread`` keep that.
+    """
+    if request.node.get_closest_marker("refresh_spread"):
+        yield
+        return
+    with patch(
+        "custom_components.kilowise.coordinator.refresh_offset",
+        return_value=timedelta(0),
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def no_blocking_calls_in_loop(
     kilowise_test_setup: None, blocking_calls: BlockingCalls
 ) -> Iterator[None]:

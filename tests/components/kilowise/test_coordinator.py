@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
@@ -21,8 +21,13 @@ from custom_components.kilowise.const import (
     DOMAIN,
     ISSUE_SOURCE_MISSING,
     ISSUE_SOURCE_UNAVAILABLE,
+    REFRESH_SPREAD,
 )
-from custom_components.kilowise.coordinator import KilowiseCoordinator
+from custom_components.kilowise.coordinator import (
+    KilowiseCoordinator,
+    next_refresh,
+    refresh_offset,
+)
 from custom_components.kilowise.engine import HISTORY_HOURS
 from custom_components.kilowise.history import SourceKind
 
@@ -96,6 +101,7 @@ async def test_reads_real_meter_history(
     assert state.attributes["notes"] == ["partial_history"]
 
 
+@pytest.mark.refresh_spread
 async def test_refreshes_every_hour_after_statistics(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -109,7 +115,9 @@ async def test_refreshes_every_hour_after_statistics(
 
     # Nothing happens between refreshes.
     await _move_to(hass, freezer, DATA_END + timedelta(minutes=30))
-    await _move_to(hass, freezer, DATA_END + timedelta(minutes=64, seconds=59))
+    # Each entry has its own slot a few minutes after five past.
+    slot = DATA_END + timedelta(minutes=65) + coordinator.refresh_offset
+    await _move_to(hass, freezer, slot - timedelta(seconds=1))
     assert coordinator.data is first
 
     # The recorder compiles the hour that just ended (12:00-13:00 in Paris);
@@ -122,7 +130,7 @@ async def test_refreshes_every_hour_after_statistics(
         "kWh",
         [{"start": DATA_END, "state": new_sum, "sum": new_sum}],
     )
-    await _move_to(hass, freezer, DATA_END + timedelta(minutes=65))
+    await _move_to(hass, freezer, slot)
 
     data = coordinator.data
     assert data is not first
@@ -135,6 +143,7 @@ async def test_refreshes_every_hour_after_statistics(
     assert state.attributes["forecast"] != first_state.attributes["forecast"]
 
 
+@pytest.mark.refresh_spread
 async def test_late_statistics_are_read_again(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -143,7 +152,8 @@ async def test_late_statistics_are_read_again(
 ) -> None:
     """If the hour is not compiled by five past, it is read again ten minutes on."""
     coordinator = _coordinator(init_integration)
-    await _move_to(hass, freezer, DATA_END + timedelta(minutes=65))
+    slot = DATA_END + timedelta(minutes=65) + coordinator.refresh_offset
+    await _move_to(hass, freezer, slot)
     assert coordinator.data.history.hours_since_last_value == 1
 
     rows = meter_statistics(household)
@@ -151,7 +161,7 @@ async def test_late_statistics_are_read_again(
     await async_import(
         hass, SOURCE, "kWh", [{"start": DATA_END, "state": new_sum, "sum": new_sum}]
     )
-    await _move_to(hass, freezer, DATA_END + timedelta(minutes=75))
+    await _move_to(hass, freezer, slot + timedelta(minutes=10))
     assert coordinator.data.history.hours_since_last_value == 0
     assert coordinator.data.history.kwh[-1] == pytest.approx(0.9)
 
@@ -459,3 +469,19 @@ async def test_unloaded_entry_stops_refreshing(
     await _move_to(hass, freezer, DATA_END + timedelta(minutes=65))
     await _move_to(hass, freezer, DATA_END + timedelta(minutes=75))
     assert reads == []
+
+
+def test_refreshes_of_many_entries_are_spread() -> None:
+    """A hundred entries refresh over four minutes, each in its own stable slot."""
+    offsets = [refresh_offset(f"entry{i:03d}") for i in range(100)]
+    assert all(timedelta(0) <= o < REFRESH_SPREAD for o in offsets)
+    assert offsets == [refresh_offset(f"entry{i:03d}") for i in range(100)]
+    seconds = sorted(o.total_seconds() for o in offsets)
+    assert len(set(seconds)) >= 70
+    # Spread out: no minute of the span holds more than a third of them.
+    per_minute = np.bincount([int(s // 60) for s in seconds], minlength=4)
+    assert per_minute.max() <= 34
+    now = datetime(2026, 3, 29, 0, 59, tzinfo=UTC)
+    assert next_refresh(now, timedelta(seconds=90)) == datetime(
+        2026, 3, 29, 1, 6, 30, tzinfo=UTC
+    )
