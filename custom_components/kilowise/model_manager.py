@@ -574,9 +574,7 @@ class KilowiseModels:
         coordinator = runtime.coordinator
         coordinator.artifact = model.artifact
         registry = dr.async_get(self.hass)
-        if device := registry.async_get_device(
-            identifiers={(DOMAIN, self.entry.entry_id)}
-        ):
+        for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
             registry.async_update_device(device.id, sw_version=model.artifact.model_id)
         ir.async_delete_issue(self.hass, DOMAIN, refused_issue_id(self.entry.entry_id))
         LOGGER.info(

@@ -15,6 +15,7 @@ import io
 import json
 from pathlib import Path
 import pickle
+import re
 from typing import Any
 
 import aiohttp
@@ -35,6 +36,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 from syrupy.assertion import SnapshotAssertion
 from syrupy.matchers import path_type
+import yaml
 
 from custom_components.kilowise.const import (
     BUNDLED_MODEL,
@@ -773,8 +775,9 @@ async def test_load_from_url(
         "model.sig",
         "shared.npz",
     ]
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, entry.entry_id)})
-    assert device is not None
+    registry = dr.async_get(hass)
+    (device,) = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    assert (DOMAIN, entry.entry_id) in device.identifiers
     assert device.sw_version == VARIANT_ID
     state = hass.states.get(MODEL_SENSOR)
     assert state is not None
@@ -1303,3 +1306,66 @@ async def test_options_validate_keys_and_folders(
     assert entry.options[CONF_ALLOWED_DIRS] == [str(external)]
     assert entry.runtime_data.models.policy.allow_unsigned
     assert signer.key_id in entry.runtime_data.models.policy.keys
+
+
+async def test_unreadable_payload_and_failed_export(
+    hass: HomeAssistant, entry: MockConfigEntry, config_dir: Path, signer: Signer
+) -> None:
+    """A payload that cannot be read, and an export whose source files are gone."""
+    folder = config_dir / "odd"
+    folder.mkdir()
+    manifest = await in_executor(hass, make_model, folder, signer=signer)
+    payload = folder / "shared.npz"
+    payload.unlink()
+    payload.mkdir()  # a folder where the payload should be
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass, "load_model", config_entry_id=entry.entry_id, path=str(manifest)
+        )
+    assert err.value.translation_key == "path_unreadable"
+    assert str(payload) in message(err)
+
+    payload.rmdir()
+    await in_executor(hass, make_model, folder, signer=signer)
+    await call(hass, "load_model", config_entry_id=entry.entry_id, path=str(manifest))
+    stored = config_dir / entry.runtime_data.models.current.record.path
+    (stored.parent / "shared.npz").unlink()
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "export_model", config_entry_id=entry.entry_id, filename="x")
+    assert err.value.translation_key == "export_failed"
+    assert "shared.npz" in message(err)
+
+
+# --- Strings ------------------------------------------------------------------
+
+
+async def test_every_action_field_and_error_is_translated() -> None:
+    """services.yaml, strings.json, translations/en.json and icons.json agree."""
+    package = BUNDLED_MODEL.parent.parent
+    strings = json.loads((package / "strings.json").read_text())
+    assert json.loads((package / "translations" / "en.json").read_text()) == strings
+    services = yaml.safe_load((package / "services.yaml").read_text())
+    icons = json.loads((package / "icons.json").read_text())
+    assert set(services) == set(strings["services"]) == set(icons["services"])
+    for name, service in services.items():
+        assert set(service["fields"]) == set(strings["services"][name]["fields"])
+        for field in strings["services"][name]["fields"].values():
+            assert field["name"]
+            assert field["description"]
+    assert set(strings["selector"]["rollback_target"]["options"]) == set(
+        services["rollback_model"]["fields"]["to"]["selector"]["select"]["options"]
+    )
+
+    code = "\n".join(
+        (package / name).read_text()
+        for name in ("services.py", "model_manager.py", "model_fetch.py")
+    )
+    used = set(re.findall(r'translation_key="(\w+)"', code))
+    used |= set(re.findall(r'ModelSourceError\(\s*"(\w+)"', code))
+    used |= {"model_refused", "model_untrusted"}
+    assert len(used) >= 20
+    assert used <= set(strings["exceptions"])
+    flow = (package / "config_flow.py").read_text()
+    option_errors = set(re.findall(r'return "(\w+)", ', flow))
+    assert option_errors == set(strings["options"]["error"])
+    assert ISSUE_MODEL_REFUSED in strings["issues"]
