@@ -7,9 +7,14 @@ from collections.abc import Callable
 from homeassistant.const import Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.event import async_track_entity_registry_updated_event
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.typing import ConfigType
 
 from .const import (
     BUNDLED_MODEL,
@@ -22,15 +27,29 @@ from .const import (
 )
 from .coordinator import KilowiseCoordinator
 from .data import KilowiseConfigEntry, KilowiseData
-from .engine import ArtifactError, read_artifact
+from .engine import ArtifactError
+from .model_manager import KilowiseModels, async_remove_models
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register Kilowise's actions, once for all entries."""
+    async_setup_services(hass)
+    return True
+
 
 async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> bool:
-    """Load the bundled model, forecast once and set up the sensors."""
+    """Load and verify the entry's model, forecast once and set up the sensors.
+
+    The model is the one the entry used last (a loaded model survives
+    restarts) or the bundled one, checked with the entry's trust policy.
+    """
     try:
-        artifact = await hass.async_add_executor_job(read_artifact, BUNDLED_MODEL)
+        models = await KilowiseModels.async_setup(hass, entry, BUNDLED_MODEL)
     except ArtifactError as err:
         placeholders = {"file": BUNDLED_MODEL.name, "error": str(err)}
         ir.async_create_issue(
@@ -50,14 +69,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
             translation_placeholders=placeholders,
         ) from None
     ir.async_delete_issue(hass, DOMAIN, ISSUE_MODEL_UNUSABLE)
-    LOGGER.debug("Loaded model %s (sha256 %s)", artifact.model_id, artifact.sha256)
+    artifact = models.current.artifact
 
     coordinator = KilowiseCoordinator(hass, entry, artifact)
     # A source without enough history yet is not a set-up failure: the
     # sensors exist, stay unavailable and come alive at a later hourly refresh.
     await coordinator.async_refresh()
     coordinator.async_schedule_hourly()
-    entry.runtime_data = KilowiseData(artifact=artifact, coordinator=coordinator)
+    entry.runtime_data = KilowiseData(
+        artifact=artifact, coordinator=coordinator, models=models
+    )
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
@@ -78,6 +99,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) ->
         for issue in (ISSUE_SOURCE_MISSING, ISSUE_SOURCE_UNAVAILABLE):
             ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> None:
+    """Forget the entry's loaded models when the entry is deleted."""
+    await async_remove_models(hass, entry.entry_id)
 
 
 async def _async_options_updated(

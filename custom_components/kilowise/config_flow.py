@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from homeassistant.components.recorder.statistics import async_list_statistic_ids
@@ -27,14 +28,19 @@ from homeassistant.helpers import config_validation as cv, selector
 import voluptuous as vol
 
 from .const import (
+    CONF_ALLOW_UNSIGNED,
+    CONF_ALLOWED_DIRS,
     CONF_FORECAST_HOURS,
     CONF_SOURCE_ENTITY,
+    CONF_TRUSTED_KEYS,
     DEFAULT_FORECAST_HOURS,
     DOMAIN,
     MIN_FORECAST_HOURS,
 )
 from .engine import MAX_HORIZON
+from .engine.signing import SignatureError
 from .history import SourceKind
+from .model_manager import parse_trusted_key
 
 ATTR_STATE_CLASS = "state_class"
 
@@ -227,24 +233,95 @@ OPTIONS_SCHEMA = vol.Schema(
                 mode=selector.NumberSelectorMode.SLIDER,
             )
         ),
+        vol.Required(CONF_ALLOW_UNSIGNED, default=False): selector.BooleanSelector(),
+        vol.Optional(CONF_TRUSTED_KEYS, default=[]): selector.TextSelector(
+            selector.TextSelectorConfig(multiple=True)
+        ),
+        vol.Optional(CONF_ALLOWED_DIRS, default=[]): selector.TextSelector(
+            selector.TextSelectorConfig(multiple=True)
+        ),
     }
 )
 
 
+def _cleaned(values: Any) -> list[str]:
+    """Non-empty, stripped lines of a multiple text field, without repeats."""
+    if isinstance(values, str):
+        values = [values]
+    seen: list[str] = []
+    for value in values or []:
+        text = str(value).strip()
+        if text and text not in seen:
+            seen.append(text)
+    return seen
+
+
+def check_trusted_keys(keys: list[str]) -> tuple[str, str] | None:
+    """(error key, the key) if a trusted key is not an Ed25519 public key."""
+    for text in keys:
+        try:
+            parse_trusted_key(text)
+        except SignatureError:
+            return "invalid_public_key", text
+    return None
+
+
+def check_allowed_dirs(
+    hass: HomeAssistant, folders: list[str]
+) -> tuple[str, str] | None:
+    """(error key, the folder) if a folder cannot be a model source. Blocking I/O.
+
+    A folder must be an absolute path to an existing folder, and one that
+    Home Assistant lets integrations read: inside the configuration folder or
+    under ``allowlist_external_dirs`` in configuration.yaml.
+    """
+    config_dir = os.path.realpath(hass.config.config_dir)
+    for folder in folders:
+        if not os.path.isabs(folder):
+            return "dir_not_absolute", folder
+        if not os.path.isdir(folder):
+            return "dir_not_found", folder
+        real = os.path.realpath(folder)
+        inside_config = os.path.commonpath([real, config_dir]) == config_dir
+        if not inside_config and not hass.config.is_allowed_path(folder):
+            return "dir_not_allowlisted", folder
+    return None
+
+
 class KilowiseOptionsFlow(OptionsFlow):
-    """How many hours the forecast sensor covers."""
+    """Forecast hours, and which shared models to trust and where to read them."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """The one options step."""
+        errors: dict[str, str] = {}
+        placeholders = {"value": ""}
         if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_FORECAST_HOURS: int(user_input[CONF_FORECAST_HOURS])}
-            )
+            keys = _cleaned(user_input.get(CONF_TRUSTED_KEYS))
+            folders = _cleaned(user_input.get(CONF_ALLOWED_DIRS))
+            if key_error := check_trusted_keys(keys):
+                errors[CONF_TRUSTED_KEYS], placeholders["value"] = key_error
+            elif dir_error := await self.hass.async_add_executor_job(
+                check_allowed_dirs, self.hass, folders
+            ):
+                errors[CONF_ALLOWED_DIRS], placeholders["value"] = dir_error
+            else:
+                return self.async_create_entry(
+                    data={
+                        CONF_FORECAST_HOURS: int(user_input[CONF_FORECAST_HOURS]),
+                        CONF_ALLOW_UNSIGNED: bool(
+                            user_input.get(CONF_ALLOW_UNSIGNED, False)
+                        ),
+                        CONF_TRUSTED_KEYS: keys,
+                        CONF_ALLOWED_DIRS: folders,
+                    }
+                )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                OPTIONS_SCHEMA, self.config_entry.options
+                OPTIONS_SCHEMA, user_input or self.config_entry.options
             ),
+            errors=errors,
+            description_placeholders=placeholders,
         )

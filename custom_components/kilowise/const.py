@@ -43,3 +43,29 @@ hours gets a repair issue; shorter outages are ordinary gaps."""
 ISSUE_MODEL_UNUSABLE: Final = "model_unusable"
 ISSUE_SOURCE_MISSING: Final = "source_missing"
 ISSUE_SOURCE_UNAVAILABLE: Final = "source_unavailable"
+
+KEYS_DIR: Final = Path(__file__).parent / "keys"
+"""Public keys shipped with Kilowise (``*.pub``): always trusted."""
+
+CONF_ALLOW_UNSIGNED: Final = "allow_unsigned"
+"""Option: accept models without a signature by a trusted key."""
+
+CONF_TRUSTED_KEYS: Final = "trusted_keys"
+"""Option: more trusted Ed25519 public keys, base64, each optionally after a name."""
+
+CONF_ALLOWED_DIRS: Final = "allowed_dirs"
+"""Option: folders outside the configuration folder that load_model may read."""
+
+MODELS_FOLDER: Final = "kilowise/models"
+"""Under the configuration folder: one folder per entry with its loaded models."""
+
+EXPORTS_FOLDER: Final = "kilowise/exports"
+"""Under the configuration folder: where export_model writes."""
+
+MODEL_STORAGE_VERSION: Final = 1
+
+DOWNLOAD_TIMEOUT_SECONDS: Final = 60
+"""Longest time load_model may spend downloading a model's files."""
+
+ISSUE_MODEL_REFUSED: Final = "model_refused"
+"""Repair issue (per entry): the loaded model failed its checks at set-up."""

@@ -11,13 +11,20 @@ from .engine import Artifact
 
 if TYPE_CHECKING:
     from .coordinator import KilowiseCoordinator
+    from .model_manager import KilowiseModels
 
 type KilowiseConfigEntry = ConfigEntry[KilowiseData]
 
 
 @dataclass(slots=True)
 class KilowiseData:
-    """What a loaded entry needs: the verified model and the coordinator."""
+    """What a loaded entry needs: the verified model and the coordinator.
+
+    ``models`` knows which model is in use, where it came from and the one
+    before it; it swaps ``artifact`` (here and in the coordinator) when a
+    model is loaded or rolled back.
+    """
 
     artifact: Artifact
     coordinator: KilowiseCoordinator
+    models: KilowiseModels

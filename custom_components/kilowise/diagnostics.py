@@ -35,6 +35,10 @@ async def async_get_config_entry_diagnostics(
             "state": source.state if source else None,
             "attributes": dict(source.attributes) if source else None,
         },
+        "model_in_use": entry.runtime_data.models.current.record.info(),
+        "previous_model": None
+        if (previous := entry.runtime_data.models.previous) is None
+        else previous.info(),
         "model": {
             "model_id": artifact.model_id,
             "sha256": artifact.sha256,

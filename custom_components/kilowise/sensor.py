@@ -160,7 +160,7 @@ class KilowiseForecastSensor(KilowiseEntity, SensorEntity):
 
 
 class KilowiseModelSensor(KilowiseEntity, SensorEntity):
-    """The bundled model's version, with its training summary and metrics."""
+    """The model in use: its id, where it came from, its training and metrics."""
 
     _unrecorded_attributes = frozenset({ATTR_TRAINING, ATTR_METRICS})
 
@@ -176,13 +176,19 @@ class KilowiseModelSensor(KilowiseEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """When and on what the model was trained, and how well it did."""
+        """Where the model came from, who signed it, how it was trained and scored."""
         manifest = self.coordinator.artifact.manifest
+        in_use = self.coordinator.config_entry.runtime_data.models.current.record
         return {
             "created": manifest.get("created"),
             "format_version": manifest.get("format_version"),
             "quantiles": manifest.get("quantiles"),
             "sha256": self.coordinator.artifact.sha256,
+            "source": in_use.source,
+            "source_type": in_use.source_type,
+            "signer": in_use.info()["signer"],
+            "signer_key_id": in_use.signer_key_id,
+            "loaded_at": in_use.loaded_at,
             ATTR_TRAINING: manifest.get("training"),
             ATTR_METRICS: manifest.get("metrics"),
         }

@@ -16,8 +16,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.kilowise.const import (
+    CONF_ALLOW_UNSIGNED,
+    CONF_ALLOWED_DIRS,
     CONF_FORECAST_HOURS,
     CONF_SOURCE_ENTITY,
+    CONF_TRUSTED_KEYS,
     DOMAIN,
 )
 
@@ -295,7 +298,12 @@ async def test_options_flow(
         result["flow_id"], {CONF_FORECAST_HOURS: 24.0}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {CONF_FORECAST_HOURS: 24}
+    assert entry.options == {
+        CONF_FORECAST_HOURS: 24,
+        CONF_ALLOW_UNSIGNED: False,
+        CONF_TRUSTED_KEYS: [],
+        CONF_ALLOWED_DIRS: [],
+    }
     await hass.async_block_till_done()
 
     assert entry.state is ConfigEntryState.LOADED
