@@ -7,9 +7,14 @@ from collections.abc import Callable
 from homeassistant.const import Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.event import async_track_entity_registry_updated_event
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.typing import ConfigType
 
 from .const import (
     BUNDLED_MODEL,
@@ -23,8 +28,18 @@ from .const import (
 from .coordinator import KilowiseCoordinator
 from .data import KilowiseConfigEntry, KilowiseData
 from .engine import ArtifactError, read_artifact
+from .learning import KilowiseLearning
+from .services import async_setup_retrain_service
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register Kilowise's actions, once for all entries."""
+    async_setup_retrain_service(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> bool:
@@ -57,7 +72,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
     # sensors exist, stay unavailable and come alive at a later hourly refresh.
     await coordinator.async_refresh()
     coordinator.async_schedule_hourly()
-    entry.runtime_data = KilowiseData(artifact=artifact, coordinator=coordinator)
+    learning = KilowiseLearning(hass, entry, coordinator)
+    entry.runtime_data = KilowiseData(
+        artifact=artifact, coordinator=coordinator, learning=learning
+    )
+    # What was learned loads in the background: it never delays start-up.
+    learning.async_start()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
@@ -78,6 +98,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) ->
         for issue in (ISSUE_SOURCE_MISSING, ISSUE_SOURCE_UNAVAILABLE):
             ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> None:
+    """Delete what was learned about the home with the entry."""
+    await KilowiseLearning.async_remove_store(hass, entry.entry_id)
 
 
 async def _async_options_updated(

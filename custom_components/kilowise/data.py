@@ -11,13 +11,19 @@ from .engine import Artifact
 
 if TYPE_CHECKING:
     from .coordinator import KilowiseCoordinator
+    from .learning import KilowiseLearning
 
 type KilowiseConfigEntry = ConfigEntry[KilowiseData]
 
 
 @dataclass(slots=True)
 class KilowiseData:
-    """What a loaded entry needs: the verified model and the coordinator."""
+    """What a loaded entry needs: the verified model and the coordinator.
+
+    ``learning`` holds what was learned about the home: its calibration and
+    the live accuracy of the forecasts.
+    """
 
     artifact: Artifact
     coordinator: KilowiseCoordinator
+    learning: KilowiseLearning
