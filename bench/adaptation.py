@@ -29,6 +29,10 @@ from model_builder.report import table
 
 WEEKS = (2, 4, 8)
 FOLLOWING_WEEKS = 4
+VERDICTS = {
+    "bundled_not_better": "kept bundled: not better",
+    "bundled_not_enough_history": "kept bundled: too few hours",
+}
 
 
 def _mase(value: float | None) -> str:
@@ -43,16 +47,23 @@ def main() -> int:
     started = time.monotonic()
     install_rows = []
     weekly_rows = []
+    markdown = []
     for home in homes:
         since = held_out_start(home, sources)
+        cells = []
         for weeks in WEEKS:
             run = simulate_install(home, predict, since, weeks, FOLLOWING_WEEKS)
             if run is None:
                 install_rows.append(
                     [home.name, weeks, "data end", "", "", "", "", "", ""]
                 )
+                cells.append("data end too soon")
                 continue
             result = run.result
+            verdict = "adapted" if result.accepted else VERDICTS[result.reason]
+            cells.append(
+                f"{run.bundled.mase:.3f} → **{run.adapted.mase:.3f}** ({verdict})"
+            )
             before = result.before.mase_weekly if result.before else None
             after = result.after.mase_weekly if result.after else None
             install_rows.append(
@@ -69,6 +80,12 @@ def main() -> int:
                 ]
             )
         weekly = simulate_weekly(home, predict, since)
+        markdown.append(
+            f"| {home.name} | "
+            + " | ".join(cells)
+            + f" | {weekly.bundled.mase:.3f} → **{weekly.adapted.mase:.3f}** "
+            f"({weekly.weeks_adapted} of {weekly.weeks_scored} weeks adapted) |"
+        )
         weekly_rows.append(
             [
                 home.name,
@@ -120,6 +137,14 @@ def main() -> int:
             weekly_rows,
         )
     )
+    print()
+    print("For the README (MASE bundled → in use; next four weeks, then weekly refit):")
+    print(
+        "| home | after 2 weeks | after 4 weeks | after 8 weeks "
+        "| weekly refit, whole held-out period |"
+    )
+    print("|---|---|---|---|---|")
+    print("\n".join(markdown))
     print(f"\n{time.monotonic() - started:.0f} s")
     return 0
 

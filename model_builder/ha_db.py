@@ -491,11 +491,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--statistic-id",
-        action="append",
+        action="extend",
+        nargs="+",
         metavar="SENSOR",
-        help="with --ha-db: a home's energy meter or power sensor, such as "
-        "sensor.grid_energy (repeat for several homes; needed when the database "
-        "has more than one)",
+        help="with --ha-db: the energy meter or power sensor of each home, such "
+        "as sensor.grid_energy (needed when the database has more than one)",
     )
 
 

@@ -168,10 +168,11 @@ def test_adapt_keeps_a_calibration_that_wins_the_check_week() -> None:
     assert result.after.pinball <= result.before.pinball
     assert result.before.hours == CHECK_DAYS * 24
     assert result.fit_hours == FIT_DAYS * 24
-    # The windows: the last seven whole days, and the 21 days before them.
-    assert result.check_end == START + timedelta(days=DAYS - 1)
-    assert result.check_start == START + timedelta(days=DAYS - 1 - CHECK_DAYS)
-    assert result.fit_start == START + timedelta(days=DAYS - 1 - CHECK_DAYS - FIT_DAYS)
+    # The windows: the last seven whole days (the series ends at midnight, so
+    # its last day is whole), and the 21 days before them.
+    assert result.check_end == START + timedelta(days=DAYS)
+    assert result.check_start == START + timedelta(days=DAYS - CHECK_DAYS)
+    assert result.fit_start == START + timedelta(days=DAYS - CHECK_DAYS - FIT_DAYS)
 
 
 def test_adapt_keeps_the_bundled_model_when_nothing_is_gained() -> None:

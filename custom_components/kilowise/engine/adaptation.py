@@ -169,7 +169,8 @@ def day_ahead_pairs(
     """
     series = np.asarray(series, dtype=np.float64)
     n = len(series)
-    hour_of_day, weekday = local_calendar(start_utc, n, tz)
+    # One hour past the end, so that a series ending at midnight ends its day.
+    hour_of_day, weekday = local_calendar(start_utc, n + 1, tz)
     all_midnights = np.flatnonzero(hour_of_day == 0)
     origins = np.asarray(origins, dtype=np.int64)
     following = np.searchsorted(all_midnights, origins, side="right")
@@ -455,8 +456,10 @@ def adapt(
     """
     series = np.asarray(series, dtype=np.float64)
     start = start_utc.astimezone(UTC)
-    midnights = local_midnights(start, len(series), tz)
-    whole = midnights[:-1]  # a day is whole when the next midnight is inside
+    # Midnights up to the end of the series included: a day is whole when
+    # the next midnight is at or before the end.
+    midnights = local_midnights(start, len(series) + 1, tz)
+    whole = midnights[:-1]
     if since is not None:
         whole = whole[whole >= (since - start) / timedelta(hours=1)]
     check = whole[-CHECK_DAYS:] if len(whole) >= CHECK_DAYS else whole[:0]
