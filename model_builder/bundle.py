@@ -43,16 +43,19 @@ def new_bundle(
     training: dict[str, Any],
     metrics: dict[str, Any],
     golden_rows: npt.NDArray[np.float64] | None = None,
+    *,
+    name: str = "global",
 ) -> dict[str, Any]:
     """Everything needed to re-export or inspect a trained model.
 
     ``golden_rows`` are feature rows whose predictions are recorded beside
-    every artifact exported from this bundle.
+    every artifact exported from this bundle; ``name`` goes in the model id
+    (``global`` for the bundled model, ``home-…`` for one home's).
     """
     created = datetime.now(UTC).replace(microsecond=0)
     return {
         "format": BUNDLE_FORMAT,
-        "model_id": f"kilowise-global-{created:%Y%m%d%H%M%S}",
+        "model_id": f"kilowise-{name}-{created:%Y%m%d%H%M%S}",
         "created": created.isoformat(),
         "quantiles": list(quantiles),
         "features": {

@@ -22,6 +22,8 @@ BUNDLED_KEYS = INTEGRATION_DIR / "keys"
 
 if TYPE_CHECKING:
     from custom_components.kilowise.engine import (
+        accuracy,
+        adaptation,
         artifact,
         features,
         forecasting,
@@ -39,6 +41,8 @@ else:
         _module = importlib.util.module_from_spec(_spec)
         sys.modules["kilowise_engine"] = _module
         _spec.loader.exec_module(_module)
+    accuracy = importlib.import_module("kilowise_engine.accuracy")
+    adaptation = importlib.import_module("kilowise_engine.adaptation")
     artifact = importlib.import_module("kilowise_engine.artifact")
     features = importlib.import_module("kilowise_engine.features")
     forecasting = importlib.import_module("kilowise_engine.forecasting")
@@ -50,6 +54,8 @@ __all__ = [
     "BUNDLED_KEYS",
     "BUNDLED_MODEL",
     "ENGINE_DIR",
+    "accuracy",
+    "adaptation",
     "artifact",
     "features",
     "forecasting",

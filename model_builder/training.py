@@ -76,13 +76,17 @@ def home_rows(
 
 
 def build_training_set(
-    homes: Sequence[HomeSeries], stride: int = 3, seed: int = 0
+    homes: Sequence[HomeSeries],
+    stride: int = 3,
+    seed: int = 0,
+    home_weights: Mapping[str, float] | None = None,
 ) -> TrainingSet:
     """Rows from every ``stride``-th hour of each home, all 48 horizons.
 
     A third of the origins see only a short history, so the model learns to
     forecast for a home that has just installed Kilowise. Each home gets the
-    same total weight, so a long record does not drown a short one.
+    same total weight, so a long record does not drown a short one; a home
+    named in ``home_weights`` counts that many times (fine-tuning for it).
     """
     rng = np.random.default_rng(seed)
     rows, targets, weights = [], [], []
@@ -102,9 +106,14 @@ def build_training_set(
         targets.append(y[known] / level[known])
         counts[home.name] = int(np.count_nonzero(known))
     total = sum(counts.values())
+    share = {home.name: (home_weights or {}).get(home.name, 1.0) for home in homes}
+    shares = sum(share.values())
     for home in homes:
         weights.append(
-            np.full(counts[home.name], total / (len(homes) * counts[home.name]))
+            np.full(
+                counts[home.name],
+                total * share[home.name] / (shares * counts[home.name]),
+            )
         )
     return TrainingSet(
         features=np.concatenate(rows),

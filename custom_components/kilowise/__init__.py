@@ -28,6 +28,7 @@ from .const import (
 from .coordinator import KilowiseCoordinator
 from .data import KilowiseConfigEntry, KilowiseData
 from .engine import ArtifactError
+from .learning import KilowiseLearning
 from .model_manager import KilowiseModels, async_remove_models
 from .services import async_setup_services
 
@@ -76,9 +77,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
     # sensors exist, stay unavailable and come alive at a later hourly refresh.
     await coordinator.async_refresh()
     coordinator.async_schedule_hourly()
+    learning = KilowiseLearning(hass, entry, coordinator)
     entry.runtime_data = KilowiseData(
-        artifact=artifact, coordinator=coordinator, models=models
+        artifact=artifact, coordinator=coordinator, models=models, learning=learning
     )
+    # What was learned loads in the background: it never delays start-up.
+    learning.async_start()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
@@ -102,8 +106,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) ->
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> None:
-    """Forget the entry's loaded models when the entry is deleted."""
+    """Delete the entry's loaded models and what was learned about the home."""
     await async_remove_models(hass, entry.entry_id)
+    await KilowiseLearning.async_remove_store(hass, entry.entry_id)
 
 
 async def _async_options_updated(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 import logging
 from pathlib import Path
 from typing import Final
@@ -69,3 +69,31 @@ DOWNLOAD_TIMEOUT_SECONDS: Final = 60
 
 ISSUE_MODEL_REFUSED: Final = "model_refused"
 """Repair issue (per entry): the loaded model failed its checks at set-up."""
+
+LEARNING_STORAGE_VERSION: Final = 1
+"""Version of the stored learning state (calibration and forecast log)."""
+
+ADAPTATION_INTERVAL: Final = timedelta(days=7)
+"""How often the home's calibration is fitted and checked again."""
+
+ADAPTATION_RETRY: Final = timedelta(days=1)
+"""When the last attempt lacked history (a new install), try again this soon."""
+
+ADAPTATION_FIRST_DELAY: Final = timedelta(minutes=10)
+"""A fit never runs sooner than this after set-up, so it never slows start-up."""
+
+ADAPTATION_TIME: Final = time(3, 30)
+"""Local time of day of the fits: the night, after the day's first forecast."""
+
+LEARNING_SAVE_DELAY: Final = 60
+"""Seconds to gather changes of the learning state before writing it."""
+
+ACCURACY_WINDOWS: Final = (7, 30)
+"""Days over which the live accuracy of the forecasts is reported."""
+
+SERVICE_RETRAIN: Final = "retrain"
+
+
+def learning_storage_key(entry_id: str) -> str:
+    """Storage key of an entry's learning state."""
+    return f"{DOMAIN}.{entry_id}.learning"

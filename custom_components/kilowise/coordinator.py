@@ -41,6 +41,7 @@ from .engine import (
     InsufficientHistoryError,
     forecast,
 )
+from .engine.adaptation import Calibration
 from .engine.features import LEVEL_WINDOW, MIN_LEVEL_HOURS
 from .history import HourlyHistory, async_read_history
 
@@ -63,6 +64,8 @@ class KilowiseForecast:
     history: HourlyHistory
     as_of: datetime
     forecast_hours: int
+    adapted: bool = False
+    """True when the home's own calibration adjusted the model's forecast."""
 
     @property
     def end(self) -> datetime:
@@ -164,9 +167,27 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
             config_entry.options.get(CONF_FORECAST_HOURS, DEFAULT_FORECAST_HOURS)
         )
         self.refresh_offset = refresh_offset(config_entry.entry_id)
+        self._calibration: tuple[str, Calibration] | None = None
         self._unsub_hourly: Callable[[], None] | None = None
         self._unsub_retry: Callable[[], None] | None = None
         self._stopped = False
+
+    @callback
+    def use_calibration(self, calibration: Calibration | None, model_id: str) -> None:
+        """Adjust forecasts with a home's calibration, fitted for ``model_id``.
+
+        It applies only while ``model_id`` is the model in use: a calibration
+        fitted on another model's errors means nothing for this one.
+        """
+        self._calibration = None if calibration is None else (model_id, calibration)
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The calibration that adjusts the next forecast, if any."""
+        if self._calibration is None:
+            return None
+        model_id, calibration = self._calibration
+        return calibration if model_id == self.artifact.model_id else None
 
     @callback
     def async_schedule_hourly(self) -> None:
@@ -241,9 +262,14 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
                 translation_key="no_history",
                 translation_placeholders={"entity_id": self.source_entity},
             )
+        calibration = self.calibration
         try:
             result = forecast(
-                self.artifact, history.kwh, end, dt_util.get_default_time_zone()
+                self.artifact,
+                history.kwh,
+                end,
+                dt_util.get_default_time_zone(),
+                adjust=None if calibration is None else calibration.adjust,
             )
         except InsufficientHistoryError as err:
             recent = int(np.count_nonzero(~np.isnan(history.kwh[-LEVEL_WINDOW:])))
@@ -268,6 +294,7 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
             history=history,
             as_of=now,
             forecast_hours=self.forecast_hours,
+            adapted=calibration is not None,
         )
 
     @callback

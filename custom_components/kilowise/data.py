@@ -12,6 +12,7 @@ from .engine import Artifact
 if TYPE_CHECKING:
     from .coordinator import KilowiseCoordinator
     from .model_manager import KilowiseModels
+    from .learning import KilowiseLearning
 
 type KilowiseConfigEntry = ConfigEntry[KilowiseData]
 
@@ -23,8 +24,11 @@ class KilowiseData:
     ``models`` knows which model is in use, where it came from and the one
     before it; it swaps ``artifact`` (here and in the coordinator) when a
     model is loaded or rolled back.
+    ``learning`` holds what was learned about the home: its calibration and
+    the live accuracy of the forecasts.
     """
 
     artifact: Artifact
     coordinator: KilowiseCoordinator
     models: KilowiseModels
+    learning: KilowiseLearning

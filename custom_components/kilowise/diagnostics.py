@@ -58,6 +58,7 @@ async def async_get_config_entry_diagnostics(
         },
         "history": None,
         "forecast": None,
+        "learning": entry.runtime_data.learning.diagnostics(),
     }
     if coordinator.last_update_success and coordinator.data is not None:
         data = coordinator.data
@@ -81,6 +82,7 @@ async def async_get_config_entry_diagnostics(
             "level_kwh": round(data.forecast.level_kwh, 4),
             "history_hours": data.forecast.history_hours,
             "notes": list(data.forecast.notes),
+            "adapted": data.adapted,
             "hours": data.hourly(),
         }
     return async_redact_data(diagnostics, TO_REDACT)

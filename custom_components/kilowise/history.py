@@ -53,7 +53,9 @@ class SourceKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class HourlyHistory:
-    """Energy used per hour (kWh), ``HISTORY_HOURS`` UTC hours ending at ``end``.
+    """Energy used per hour (kWh), UTC hours ending at ``end``.
+
+    ``HISTORY_HOURS`` of them for a forecast; more to adapt the model.
 
     ``kwh[-1]`` is the hour ending at ``end``; NaN marks an hour without a
     usable statistic. ``kind`` is None when the recorder holds no long-term
@@ -132,10 +134,10 @@ def _by_hour(
 
 
 def _read_history(
-    hass: HomeAssistant, statistic_id: str, end: datetime
+    hass: HomeAssistant, statistic_id: str, end: datetime, hours: int = HISTORY_HOURS
 ) -> HourlyHistory:
     """Read and reduce the statistics. Blocking: runs in the recorder's executor."""
-    empty = np.full(HISTORY_HOURS, np.nan, dtype=np.float64)
+    empty = np.full(hours, np.nan, dtype=np.float64)
     metadata = get_metadata(hass, statistic_ids={statistic_id}).get(statistic_id)
     if metadata is None:
         return HourlyHistory(statistic_id, end, empty, None, None)
@@ -145,7 +147,7 @@ def _read_history(
     unit = None if unit is None else str(unit)
     if kind is None:
         return HourlyHistory(statistic_id, end, empty, None, unit)
-    start = end - HISTORY_HOURS * HOUR
+    start = end - hours * HOUR
     query_start = start - HOUR if kind is SourceKind.ENERGY else start
     column: Literal["sum", "mean"] = "sum" if kind is SourceKind.ENERGY else "mean"
     rows = statistics_during_period(
@@ -158,20 +160,20 @@ def _read_history(
         {column},
     ).get(statistic_id, [])
     kwh, dropped = hourly_energy(
-        [dict(row) for row in rows], kind, start.timestamp(), HISTORY_HOURS
+        [dict(row) for row in rows], kind, start.timestamp(), hours
     )
     return HourlyHistory(statistic_id, end, kwh, kind, unit, dropped)
 
 
 async def async_read_history(
-    hass: HomeAssistant, statistic_id: str, end: datetime
+    hass: HomeAssistant, statistic_id: str, end: datetime, hours: int = HISTORY_HOURS
 ) -> HourlyHistory:
-    """Read the ``HISTORY_HOURS`` hours of energy use that end at ``end`` (UTC).
+    """Read the ``hours`` hours of energy use that end at ``end`` (UTC).
 
     ``end`` must be the top of an hour. The database is read in the
     recorder's executor, never in the event loop; what comes back is a small
     numpy array, not the recorder's rows.
     """
     return await get_instance(hass).async_add_executor_job(
-        _read_history, hass, statistic_id, end
+        _read_history, hass, statistic_id, end, hours
     )

@@ -16,17 +16,21 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfEnergy
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .const import ACCURACY_WINDOWS
 from .coordinator import KilowiseCoordinator, KilowiseForecast
 from .data import KilowiseConfigEntry
 from .engine import FULL_HISTORY_HOURS
+from .engine.accuracy import Accuracy
 from .entity import KilowiseEntity
+from .learning import STATUSES, KilowiseLearning
 
 PARALLEL_UPDATES = 0
 
@@ -117,6 +121,69 @@ MODEL_SENSOR = SensorEntityDescription(
 )
 
 
+ADAPTATION_SENSOR = SensorEntityDescription(
+    key="adaptation",
+    translation_key="adaptation",
+    device_class=SensorDeviceClass.ENUM,
+    options=list(STATUSES),
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+"""Which model forecasts (bundled or adapted to the home) and why."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KilowiseAccuracySensorEntityDescription(SensorEntityDescription):
+    """A live accuracy score of the issued forecasts over some days."""
+
+    days: int
+    value_fn: Callable[[Accuracy], float | None]
+
+
+def _accuracy_sensors() -> tuple[KilowiseAccuracySensorEntityDescription, ...]:
+    descriptions = []
+    for days in ACCURACY_WINDOWS:
+        # The 30-day scores are steady; the 7-day ones swing with one odd
+        # day, so they start disabled.
+        enabled = days == max(ACCURACY_WINDOWS)
+        common: dict[str, Any] = {
+            "days": days,
+            "entity_category": EntityCategory.DIAGNOSTIC,
+            "state_class": SensorStateClass.MEASUREMENT,
+            "entity_registry_enabled_default": enabled,
+        }
+        descriptions += [
+            KilowiseAccuracySensorEntityDescription(
+                key=f"mae_{days}d",
+                translation_key="accuracy_mae",
+                native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+                suggested_display_precision=3,
+                value_fn=lambda score: round(score.mae_kwh, 4),
+                **common,
+            ),
+            KilowiseAccuracySensorEntityDescription(
+                key=f"mase_{days}d",
+                translation_key="accuracy_mase",
+                suggested_display_precision=2,
+                value_fn=lambda score: (
+                    None if score.mase_weekly is None else round(score.mase_weekly, 4)
+                ),
+                **common,
+            ),
+            KilowiseAccuracySensorEntityDescription(
+                key=f"coverage_{days}d",
+                translation_key="accuracy_coverage",
+                native_unit_of_measurement=PERCENTAGE,
+                suggested_display_precision=0,
+                value_fn=lambda score: round(100 * score.coverage_p10_p90, 2),
+                **common,
+            ),
+        ]
+    return tuple(descriptions)
+
+
+ACCURACY_SENSORS = _accuracy_sensors()
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: KilowiseConfigEntry,
@@ -128,6 +195,12 @@ async def async_setup_entry(
         KilowiseForecastSensor(coordinator, description) for description in SENSORS
     ]
     entities.append(KilowiseModelSensor(coordinator, MODEL_SENSOR))
+    learning = entry.runtime_data.learning
+    entities.append(KilowiseAdaptationSensor(coordinator, ADAPTATION_SENSOR, learning))
+    entities.extend(
+        KilowiseAccuracySensor(coordinator, description, learning)
+        for description in ACCURACY_SENSORS
+    )
     async_add_entities(entities)
 
 
@@ -191,4 +264,95 @@ class KilowiseModelSensor(KilowiseEntity, SensorEntity):
             "loaded_at": in_use.loaded_at,
             ATTR_TRAINING: manifest.get("training"),
             ATTR_METRICS: manifest.get("metrics"),
+        }
+
+
+class KilowiseAdaptationSensor(KilowiseEntity, SensorEntity):
+    """Which model is in use for this home and why, with the check week's scores."""
+
+    _unrecorded_attributes = frozenset({"hour_factors", "before", "after"})
+
+    def __init__(
+        self,
+        coordinator: KilowiseCoordinator,
+        description: SensorEntityDescription,
+        learning: KilowiseLearning,
+    ) -> None:
+        """Attach the sensor to what the entry learned."""
+        super().__init__(coordinator, description)
+        self._learning = learning
+
+    @property
+    def available(self) -> bool:
+        """Available once the stored state is loaded."""
+        return self._learning.loaded
+
+    @property
+    def native_value(self) -> StateType:
+        """``adapted`` or why the bundled model is in use."""
+        return self._learning.status
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """When it was checked, on which week, and the scores there."""
+        response = self._learning.response()
+        state = self._learning.adaptation
+        candidate = state.candidate
+        return {
+            "checked_at": response["checked_at"],
+            "next_check": response["next_check"],
+            "check_week_start": response["check_week"]["start"],
+            "check_week_end": response["check_week"]["end"],
+            "fit_hours": state.fit_hours,
+            "before": response["before"],
+            "after": response["after"],
+            "hour_factors": None
+            if candidate is None
+            else [round(float(v), 4) for v in candidate.hour_factor],
+            "band_scales": None
+            if candidate is None
+            else [round(candidate.lower_scale, 4), round(candidate.upper_scale, 4)],
+        }
+
+
+class KilowiseAccuracySensor(KilowiseEntity, SensorEntity):
+    """How accurate the issued forecasts were over the last days."""
+
+    entity_description: KilowiseAccuracySensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: KilowiseCoordinator,
+        description: KilowiseAccuracySensorEntityDescription,
+        learning: KilowiseLearning,
+    ) -> None:
+        """Attach the sensor to the entry's forecast log."""
+        super().__init__(coordinator, description)
+        self._learning = learning
+        self._attr_translation_placeholders = {"days": str(description.days)}
+
+    @property
+    def _score(self) -> Accuracy | None:
+        return self._learning.accuracy.get(self.entity_description.days)
+
+    @property
+    def available(self) -> bool:
+        """Scores outlive a failed refresh: available once the log is loaded."""
+        return self._learning.loaded
+
+    @property
+    def native_value(self) -> StateType:
+        """The score; unknown until an issued forecast hour has been scored."""
+        score = self._score
+        return None if score is None else self.entity_description.value_fn(score)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """How many hours the score rests on."""
+        score = self._score
+        if score is None:
+            return {"hours_scored": 0, "hours_with_week_ago": 0}
+        return {
+            "hours_scored": score.hours,
+            "hours_with_week_ago": score.naive_hours,
         }

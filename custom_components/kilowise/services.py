@@ -1,4 +1,4 @@
-"""Kilowise's actions: share a model (export, load, roll back).
+"""Kilowise's actions: share a model (export, load, roll back) and retrain.
 
 Registered once in ``async_setup``; each names its entry with a config-entry
 selector and answers with JSON-safe response data. Changing or writing model
@@ -17,12 +17,18 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+    UnknownUser,
+)
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.selector import ConfigEntrySelector
+from sqlalchemy.exc import SQLAlchemyError
 import voluptuous as vol
 
-from .const import DOMAIN
+from .const import DOMAIN, SERVICE_RETRAIN
 from .model_manager import ROLLBACK_BUNDLED, ROLLBACK_PREVIOUS
 
 if TYPE_CHECKING:
@@ -53,6 +59,7 @@ LOAD_MODEL_SCHEMA = vol.Schema(
         vol.Optional(ATTR_URL): cv.string,
     }
 )
+RETRAIN_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): ENTRY_SELECTOR})
 ROLLBACK_MODEL_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): ENTRY_SELECTOR,
@@ -137,6 +144,23 @@ async def _async_rollback_model(call: ServiceCall) -> ServiceResponse:
     return result
 
 
+async def _async_retrain(call: ServiceCall) -> ServiceResponse:
+    """Fit the home's calibration now; answer with the check week's scores."""
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    learning = entry.runtime_data.learning
+    try:
+        await learning.async_adapt()
+    except SQLAlchemyError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="statistics_unavailable",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    if not call.return_response:
+        return None
+    return learning.response()
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register Kilowise's actions."""
@@ -144,6 +168,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_EXPORT_MODEL, _async_export_model, EXPORT_MODEL_SCHEMA),
         (SERVICE_LOAD_MODEL, _async_load_model, LOAD_MODEL_SCHEMA),
         (SERVICE_ROLLBACK_MODEL, _async_rollback_model, ROLLBACK_MODEL_SCHEMA),
+        (SERVICE_RETRAIN, _async_retrain, RETRAIN_SCHEMA),
     ):
         hass.services.async_register(
             DOMAIN,

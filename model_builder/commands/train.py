@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+import re
 import time
 
 import numpy as np
 import numpy.typing as npt
 
+from .. import ha_db
 from ..bundle import export_artifact, new_bundle, save_bundle
 from ..compiler import compile_ensemble
 from ..datasets import HELD_OUT_HOMES, TRAINING_HOMES, default_data_dir, load_homes
-from ..engine import BUNDLED_MODEL
+from ..engine import BUNDLED_MODEL, artifact
 from ..evaluation import Evaluation, walk_forward
 from ..models import JOBLIB_MODEL
 from ..report import evaluation_table
-from ..series import HomeSeries
+from ..series import DataError, HomeSeries
 from ..training import MODEL_PARAMS, QUANTILES, build_training_set, fit_quantile_models
 
 HELP = "train the global model on real homes"
@@ -31,8 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--held-out",
-        default=",".join(HELD_OUT_HOMES),
-        help="homes never trained on, only scored",
+        default=None,
+        help="homes never trained on, only scored (default: "
+        f"{','.join(HELD_OUT_HOMES)}; none with --ha-db)",
     )
     parser.add_argument(
         "--holdout-fraction",
@@ -45,13 +48,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-iter", type=int, default=int(MODEL_PARAMS["max_iter"]))  # type: ignore[call-overload]
     parser.add_argument(
-        "--joblib", type=Path, default=JOBLIB_MODEL, help="model_builder's artifact"
+        "--joblib",
+        type=Path,
+        default=None,
+        help="model_builder's artifact (default: the bundled model's; with "
+        "--ha-db, beside --artifact)",
     )
     parser.add_argument(
         "--artifact",
         type=Path,
-        default=BUNDLED_MODEL,
-        help="data-only artifact manifest",
+        default=None,
+        help="data-only artifact manifest (default: the bundled model; "
+        "required with --ha-db)",
+    )
+    ha_db.add_arguments(parser)
+    parser.add_argument(
+        "--timezone",
+        default=None,
+        help="with --ha-db: the homes' time zone (default: the one in "
+        ".storage/core.config beside a SQLite file)",
+    )
+    parser.add_argument(
+        "--fine-tune",
+        action="store_true",
+        help="with --ha-db: train on the real homes plus the database's homes, "
+        "weighted up, and export a model for them",
+    )
+    parser.add_argument(
+        "--home-weight",
+        type=float,
+        default=4.0,
+        help="with --fine-tune: how many real homes each database home counts as "
+        "(default 4)",
     )
 
 
@@ -70,11 +98,51 @@ def golden_rows(features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return features[np.sort(pick)]
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "home"
+
+
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.holdout_fraction < 1:
         raise ValueError("--holdout-fraction must be at least 0 and below 1")
-    homes = load_homes(_names(args.homes), args.data_dir)
-    held_out = load_homes(_names(args.held_out), args.data_dir)
+    name = "global"
+    home_weights: dict[str, float] = {}
+    database_homes: list[HomeSeries] = []
+    if args.ha_db is None:
+        if args.fine_tune:
+            raise DataError("--fine-tune needs --ha-db: the home to fine-tune for")
+        homes = load_homes(_names(args.homes), args.data_dir)
+        held_out_names = (
+            HELD_OUT_HOMES if args.held_out is None else _names(args.held_out)
+        )
+        artifact_path = args.artifact or BUNDLED_MODEL
+        joblib_path = args.joblib or JOBLIB_MODEL
+    else:
+        if args.artifact is None:
+            raise DataError(
+                "--artifact is required with --ha-db: a model trained on a "
+                "database never replaces the bundled one"
+            )
+        if args.home_weight <= 0:
+            raise DataError("--home-weight must be above 0")
+        database_homes, version = ha_db.read_homes(
+            args.ha_db, args.statistic_id, args.timezone
+        )
+        print(f"{args.ha_db}: recorder schema {version}")
+        ha_db.print_notes(database_homes)
+        homes = list(database_homes)
+        if args.fine_tune:
+            homes = load_homes(_names(args.homes), args.data_dir) + homes
+            home_weights = {home.name: args.home_weight for home in database_homes}
+        held_out_names = () if args.held_out is None else _names(args.held_out)
+        name = (
+            f"home-{_slug(database_homes[0].name)}"
+            if len(database_homes) == 1
+            else "homes"
+        )
+        artifact_path = args.artifact
+        joblib_path = args.joblib or args.artifact.with_suffix(".joblib")
+    held_out = load_homes(held_out_names, args.data_dir)
     train_parts: list[HomeSeries] = []
     sources = []
     for home in homes:
@@ -91,7 +159,9 @@ def run(args: argparse.Namespace) -> int:
     sources += [{**home.summary(), "role": "held_out"} for home in held_out]
 
     started = time.monotonic()
-    training = build_training_set(train_parts, stride=args.stride)
+    training = build_training_set(
+        train_parts, stride=args.stride, home_weights=home_weights
+    )
     print(f"training rows: {len(training.target)} ({training.rows_per_home})")
     params = {**MODEL_PARAMS, "max_iter": args.max_iter}
     models = fit_quantile_models(training, params=params)
@@ -107,35 +177,56 @@ def run(args: argparse.Namespace) -> int:
     evaluations += [
         ("held out", walk_forward(home, ensemble.predict)) for home in held_out
     ]
+    comparisons: list[tuple[str, Evaluation]] = []
+    if database_homes and args.holdout_fraction > 0:
+        # Each database home's last part, by the model shipped with Kilowise.
+        bundled = artifact.read_artifact(BUNDLED_MODEL)
+        for home, part in zip(homes, train_parts, strict=True):
+            if home.name in {h.name for h in database_homes}:
+                comparisons.append(
+                    (
+                        "holdout, bundled model",
+                        walk_forward(home, bundled.ensemble.predict, part.end),
+                    )
+                )
 
     metrics = {
         f"{ev.name}/{split}": {**ev.as_dict(), "days": ev.days}
         for split, ev in evaluations
     }
+    summary: dict[str, object] = {
+        "sources": sources,
+        "rows": len(training.target),
+        "rows_per_home": training.rows_per_home,
+        "params": params,
+        "stride_hours": args.stride,
+        "holdout_fraction": args.holdout_fraction,
+        "fit_seconds": round(fit_seconds, 1),
+    }
+    if home_weights:
+        summary["home_weights"] = home_weights
     bundle = new_bundle(
         models,
         QUANTILES,
-        training={
-            "sources": sources,
-            "rows": len(training.target),
-            "rows_per_home": training.rows_per_home,
-            "params": params,
-            "stride_hours": args.stride,
-            "holdout_fraction": args.holdout_fraction,
-            "fit_seconds": round(fit_seconds, 1),
-        },
+        training=summary,
         metrics=metrics,
         golden_rows=golden_rows(training.features),
+        name=name,
     )
-    save_bundle(bundle, args.joblib)
-    manifest = export_artifact(bundle, args.artifact)
+    save_bundle(bundle, joblib_path)
+    manifest = export_artifact(bundle, artifact_path)
     print()
-    print(evaluation_table(evaluations))
+    print(evaluation_table(evaluations + comparisons))
     print()
-    print(f"joblib bundle:     {args.joblib}")
+    print(f"joblib bundle:     {joblib_path}")
     print(
-        f"data-only model:   {args.artifact} (+ {manifest['payload']['file']}, "
+        f"data-only model:   {artifact_path} (+ {manifest['payload']['file']}, "
         f"{manifest['payload']['bytes']} bytes, sha256 {manifest['payload']['sha256'][:12]}…)"
     )
     print(f"model id:          {manifest['model_id']}")
+    if database_homes:
+        print(
+            "unsigned: sign it with `python -m model_builder sign` before loading it "
+            "into Home Assistant"
+        )
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -19,6 +20,10 @@ from .features import (
 
 FULL_HISTORY_HOURS = HISTORY_HOURS - MAX_HORIZON
 """Hours of history that the longest lag (four weeks) reads."""
+
+RawAdjustment = Callable[[FloatArray, FloatArray], FloatArray]
+"""Feature rows and raw model outputs in, adjusted raw outputs out (for
+example a per-home calibration, ``adaptation.Calibration.adjust``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +82,16 @@ def forecast(
     start_utc: datetime,
     tz: tzinfo,
     hours: int = MAX_HORIZON,
+    *,
+    adjust: RawAdjustment | None = None,
 ) -> Forecast:
     """Forecast ``hours`` hours from ``start_utc`` (on the hour, UTC).
 
     ``history`` holds kWh per hour for the hours right before ``start_utc``
     (``history[-1]`` is the hour ending at ``start_utc``), NaN where missing.
     Raises ``InsufficientHistoryError`` when the last week holds fewer than
-    ``MIN_LEVEL_HOURS`` valid hours.
+    ``MIN_LEVEL_HOURS`` valid hours. ``adjust``, when given, corrects the
+    model's raw outputs before they are turned into kWh.
     """
     if not 1 <= hours <= MAX_HORIZON:
         raise ValueError(f"hours must be between 1 and {MAX_HORIZON}")
@@ -91,7 +99,10 @@ def forecast(
     history = np.asarray(history, dtype=np.float64)[-HISTORY_HOURS:]
     hour_of_day, day_of_week = local_calendar(start, hours, tz)
     rows = forecast_rows(history, hour_of_day, day_of_week)
-    energy = quantile_energy(artifact.ensemble.predict(rows.matrix), rows.level)
+    raw = artifact.ensemble.predict(rows.matrix)
+    if adjust is not None:
+        raw = adjust(rows.matrix, raw)
+    energy = quantile_energy(raw, rows.level)
     quantiles = artifact.quantiles
     recent = history[-FULL_HISTORY_HOURS:]
     valid = int(np.count_nonzero(~np.isnan(recent)))

@@ -317,8 +317,8 @@ async def init_integration(
     source_statistics: None,
     bundled_model: pathlib.Path,
 ) -> MockConfigEntry:
-    """Kilowise set up on the real house's history."""
+    """Kilowise set up on the real house's history (what it learned loaded too)."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     return mock_config_entry

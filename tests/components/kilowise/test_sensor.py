@@ -44,6 +44,25 @@ ENTITIES = {
     "model": f"{PREFIX}model_version",
 }
 
+LEARNING_ENTITIES = {
+    "adaptation": f"{PREFIX}model_in_use",
+    **{
+        f"{kind}_{days}d": f"{PREFIX}forecast_{name}_last_{days}_days"
+        for kind, name in (
+            ("mae", "error"),
+            ("mase", "mase"),
+            ("coverage", "p10_p90_coverage"),
+        )
+        for days in (7, 30)
+    },
+}
+"""What Kilowise learns about the home (see test_learning.py)."""
+LEARNING_TRANSLATION_KEYS = {
+    f"{kind}_{days}d": f"accuracy_{kind}"
+    for kind in ("mae", "mase", "coverage")
+    for days in (7, 30)
+}
+
 
 def _states(hass: HomeAssistant) -> dict[str, Any]:
     """States as plain JSON values, as the frontend sees them."""
@@ -99,18 +118,22 @@ async def test_registry(
 
     entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
     assert {e.entity_id: e.unique_id for e in entities} == {
-        entity_id: f"{entry.entry_id}_{key}" for key, entity_id in ENTITIES.items()
+        entity_id: f"{entry.entry_id}_{key}"
+        for key, entity_id in (ENTITIES | LEARNING_ENTITIES).items()
     }
     for entity in entities:
         assert entity.device_id == device.id
         assert entity.has_entity_name
-        assert entity.translation_key == entity.unique_id.removeprefix(
-            f"{entry.entry_id}_"
-        )
+        key = entity.unique_id.removeprefix(f"{entry.entry_id}_")
+        assert entity.translation_key == LEARNING_TRANSLATION_KEYS.get(key, key)
         expected = (
-            EntityCategory.DIAGNOSTIC if entity.translation_key == "model" else None
+            EntityCategory.DIAGNOSTIC
+            if entity.translation_key == "model" or key in LEARNING_ENTITIES
+            else None
         )
         assert entity.entity_category is expected
+        # The 7-day scores swing with a single odd day: disabled by default.
+        assert (entity.disabled_by is not None) is key.endswith("_7d")
 
 
 async def test_values_add_up(
