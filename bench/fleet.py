@@ -17,13 +17,13 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model_builder.datasets import TRAINING_HOMES, default_data_dir, load_homes  # noqa: E402
-from model_builder.distributed import map_homes  # noqa: E402
-from model_builder.engine import BUNDLED_MODEL  # noqa: E402
-from model_builder.fleet import resampled_sources  # noqa: E402
-from model_builder.report import table  # noqa: E402
-from model_builder.scoring import HomeScore, score_home  # noqa: E402
-from model_builder.training import (  # noqa: E402
+from model_builder.datasets import TRAINING_HOMES, default_data_dir, load_homes
+from model_builder.distributed import map_homes
+from model_builder.engine import BUNDLED_MODEL
+from model_builder.fleet import resampled_sources
+from model_builder.report import table
+from model_builder.scoring import HomeScore, score_home
+from model_builder.training import (
     MODEL_PARAMS,
     build_training_set,
     fit_quantile_models,
@@ -52,12 +52,17 @@ def _resident_mb() -> float:
     return float(psutil.Process().memory_info().rss) / 2**20
 
 
-def _score_on_cluster(sources: list, workers: int) -> tuple[float, list[HomeScore], float]:  # type: ignore[type-arg]
+def _score_on_cluster(
+    sources: list, workers: int
+) -> tuple[float, list[HomeScore], float]:  # type: ignore[type-arg]
     from distributed import Client, LocalCluster  # noqa: PLC0415
 
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -77,7 +82,9 @@ def _score_on_cluster(sources: list, workers: int) -> tuple[float, list[HomeScor
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--homes", type=int, default=24, help="resampled homes to score")
+    parser.add_argument(
+        "--homes", type=int, default=24, help="resampled homes to score"
+    )
     args = parser.parse_args()
 
     homes = load_homes(TRAINING_HOMES, default_data_dir())
@@ -103,24 +110,56 @@ def main() -> int:
         for a, b, c in zip(single, one, two, strict=True)
     )
 
-    print(f"Fleet: {len(sources)} homes resampled from the real ones "
-          f"({_home_years(single):.1f} home-years of day-ahead forecasts)")
-    print(table(
-        ["measure", "value", "target"],
-        [
-            ["training rows (2 real homes, every 3rd hour x 48 horizons)", rows, ""],
-            ["building training rows (rows/s)", round(rows / build_seconds), ""],
-            ["fitting 3 quantile models (rows/s)", round(rows / fit_seconds), ""],
-            ["scoring CPU per home-year, one process (s)", round(cpu_per_home_year, 3), "<= 0.5 s per core"],
-            ["homes scored per minute, one process", round(60 * len(sources) / single_seconds, 1), ""],
-            ["homes scored per minute, Dask, 1 worker", round(60 * len(sources) / one_seconds, 1), ""],
-            ["homes scored per minute, Dask, 2 workers", round(60 * len(sources) / two_seconds, 1), ""],
-            ["speed-up, 2 workers over 1", round(one_seconds / two_seconds, 2), ">= 1.7x"],
-            ["peak memory, one process incl. training (MB)", round(single_mb), ""],
-            ["resident memory of a Dask worker after scoring (MB)", round(max(one_mb, two_mb)), ""],
-            ["reports identical on all three paths", identical, "True"],
-        ],
-    ))
+    print(
+        f"Fleet: {len(sources)} homes resampled from the real ones "
+        f"({_home_years(single):.1f} home-years of day-ahead forecasts)"
+    )
+    print(
+        table(
+            ["measure", "value", "target"],
+            [
+                [
+                    "training rows (2 real homes, every 3rd hour x 48 horizons)",
+                    rows,
+                    "",
+                ],
+                ["building training rows (rows/s)", round(rows / build_seconds), ""],
+                ["fitting 3 quantile models (rows/s)", round(rows / fit_seconds), ""],
+                [
+                    "scoring CPU per home-year, one process (s)",
+                    round(cpu_per_home_year, 3),
+                    "<= 0.5 s per core",
+                ],
+                [
+                    "homes scored per minute, one process",
+                    round(60 * len(sources) / single_seconds, 1),
+                    "",
+                ],
+                [
+                    "homes scored per minute, Dask, 1 worker",
+                    round(60 * len(sources) / one_seconds, 1),
+                    "",
+                ],
+                [
+                    "homes scored per minute, Dask, 2 workers",
+                    round(60 * len(sources) / two_seconds, 1),
+                    "",
+                ],
+                [
+                    "speed-up, 2 workers over 1",
+                    round(one_seconds / two_seconds, 2),
+                    ">= 1.7x",
+                ],
+                ["peak memory, one process incl. training (MB)", round(single_mb), ""],
+                [
+                    "resident memory of a Dask worker after scoring (MB)",
+                    round(max(one_mb, two_mb)),
+                    "",
+                ],
+                ["reports identical on all three paths", identical, "True"],
+            ],
+        )
+    )
     return 0 if identical else 1
 
 

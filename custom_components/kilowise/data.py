@@ -11,8 +11,8 @@ from .engine import Artifact
 
 if TYPE_CHECKING:
     from .coordinator import KilowiseCoordinator
-    from .model_manager import KilowiseModels
     from .learning import KilowiseLearning
+    from .model_manager import KilowiseModels
 
 type KilowiseConfigEntry = ConfigEntry[KilowiseData]
 
