@@ -13,7 +13,7 @@ kw_demo_apt() {
     [ ${#missing[@]} -eq 0 ] && return 0
     kw_log "apt-get install in the chroot: ${missing[*]}"
     mkdir -p "$KW_CACHE/demo"
-    if ! kw__locked kw_chroot_exec env DEBIAN_FRONTEND=noninteractive sh -c '
+    if ! kw__locked chroot kw_chroot_exec env DEBIAN_FRONTEND=noninteractive sh -c '
             apt-get -o Acquire::Check-Valid-Until=false update -qq &&
             apt-get install -y -qq --no-install-recommends "$@" &&
             apt-get clean' sh "${missing[@]}" >"$KW_CACHE/demo/apt.log" 2>&1; then
@@ -29,3 +29,11 @@ kw_demo_apt() {
 # from source once when the venv is made. Without pymicro_vad, Home Assistant
 # cannot list its services and the frontend never finishes loading.
 KW_DEMO_BUILD_PACKAGES=(g++ python3.14-dev)
+
+# kw_demo_instance <port>: the name of the demo instance on that port:
+# kilowise-demo on the default port, kilowise-demo-<port> on any other, so a
+# second demo (a browser test, another clone) never touches the first one's
+# configuration, pid file or log.
+kw_demo_instance() {
+    if [ "${1:-8123}" = 8123 ]; then echo kilowise-demo; else echo "kilowise-demo-$1"; fi
+}
