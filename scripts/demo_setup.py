@@ -405,11 +405,14 @@ async def wait_for_forecast(
             for e in sensors
             if _is_number(states.get(e["entity_id"], {}).get("state"))
         ]
-        # Sensors with a unit are the forecast's numbers; they must all be set.
+        # The forecast's numbers are the sensors with a unit that are not
+        # diagnostic; they must all be set. Diagnostic ones (live accuracy)
+        # stay unknown until a forecast hour has been scored.
         with_unit = [
             e
             for e in sensors
-            if states.get(e["entity_id"], {})
+            if e.get("entity_category") is None
+            and states.get(e["entity_id"], {})
             .get("attributes", {})
             .get("unit_of_measurement")
         ]
@@ -531,8 +534,14 @@ def print_summary(info: dict[str, Any]) -> None:
     ]
     width = max((len(e["entity_id"]) for e in info["entities"]), default=10)
     for entity in info["entities"]:
-        unit = f" {entity['unit']}" if entity.get("unit") else ""
-        lines.append(f"    {entity['entity_id']:<{width}}  {entity['state']}{unit}")
+        if entity["state"] is None:
+            shown = "(disabled by default)"
+        elif entity["state"] == "unknown":
+            shown = "unknown (no forecast hour scored yet)"
+        else:
+            unit = f" {entity['unit']}" if entity.get("unit") else ""
+            shown = f"{entity['state']}{unit}"
+        lines.append(f"    {entity['entity_id']:<{width}}  {shown}")
     print("\n".join(lines), flush=True)
 
 
