@@ -12,6 +12,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN
+from .entity import entry_device_info
 from .recommendations import (
     KilowiseRecommendations,
     Recommendation,
@@ -38,7 +39,7 @@ class KilowiseRecommendationEntity(Entity):
         entry = recommendations.entry
         if subentry is None:
             self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-            self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.entry_id)})
+            self._attr_device_info = entry_device_info(recommendations.coordinator)
         else:
             self._attr_unique_id = (
                 f"{entry.entry_id}_{subentry.subentry_id}_{description.key}"
