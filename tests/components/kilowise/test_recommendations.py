@@ -235,8 +235,10 @@ async def test_recommend_appliance(
     # none is cheaper than the recommended one.
     recommendations = priced_entry.runtime_data.recommendations
     appliance = recommendations.appliance("dishwasher")
+    price_state = hass.states.get(PRICE_SENSOR)
     series = parse_price_attributes(
-        *(lambda s: (s.state, s.attributes))(hass.states.get(PRICE_SENSOR)),
+        price_state.state,
+        price_state.attributes,
         tz=dt_util.get_default_time_zone(),
         now=dt_util.utcnow(),
         home_currency="EUR",
@@ -618,7 +620,7 @@ async def test_peak_warning_fires_the_lead_time_before(
     """kilowise_peak_warning fires 30 minutes (the option) before a peak."""
     events = async_capture_events(hass, EVENT_PEAK_WARNING)
     recommendations = priced_entry.runtime_data.recommendations
-    peak_start, peak_end, kwh, p90 = recommendations.snapshot.peaks[0]
+    peak_start, _, kwh, p90 = recommendations.snapshot.peaks[0]
     assert peak_start > dt_util.utcnow()
     freezer.move_to(peak_start - timedelta(minutes=31))
     async_fire_time_changed(hass)
