@@ -549,7 +549,8 @@ class KilowiseRecommendations:
         (the response's ``reason.fallback`` says why), the run goes where the
         household's expected load is lowest. Raises ``RecommendationError``.
         """
-        now = now or dt_util.utcnow()
+        # Whole seconds: a start is never meant to the microsecond.
+        now = (now or dt_util.utcnow()).replace(microsecond=0)
         duration = timedelta(seconds=profile.duration_seconds)
         forecast = self.forecast
         notes: list[str] = []
