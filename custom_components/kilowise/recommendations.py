@@ -66,6 +66,10 @@ GOOD_SHARE = 0.1
 """Starting now is a good time when it costs at most this share of the spread
 between the best and the worst start above the best."""
 
+REFIRE_GAP = timedelta(hours=12)
+"""An appliance without a window gets at most one recommendation event per run
+and this much time after it."""
+
 BASIS_PRICES = "prices"
 BASIS_LOAD = "load"
 
@@ -878,9 +882,16 @@ class KilowiseRecommendations:
     ) -> Callable[[datetime], None]:
         @callback
         def fire(_moment: datetime) -> None:
-            # One event per run: none again until this run would have ended.
-            self._fired_recommendations[subentry_id] = plan.best.end
+            # One event per window: none again until the appliance's window
+            # ends; without a window of its own, not within REFIRE_GAP after
+            # this run (else a cheap hour would start it again and again).
             appliance = plan.appliance
+            has_window = appliance is not None and (
+                appliance.earliest is not None or appliance.latest_end is not None
+            )
+            self._fired_recommendations[subentry_id] = (
+                plan.window_end if has_window else plan.best.end + REFIRE_GAP
+            )
             data = recommendation_event_data(self.entry.entry_id, plan)
             LOGGER.debug(
                 "Recommended window of %s begins", appliance and appliance.name

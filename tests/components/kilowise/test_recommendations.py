@@ -607,10 +607,13 @@ async def test_recommendation_event_when_the_window_begins(
         "expected_load_kw": None,
         "saving": payload["saving"],
     }
-    # Not again while that run would be going on.
-    freezer.move_to(best + timedelta(minutes=30))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    # Not again in this window, though the best start of what is left of it
+    # is now each quarter hour.
+    window_end = datetime.fromisoformat(response["window"]["end"])
+    for moment in (best + timedelta(minutes=30), window_end - timedelta(minutes=5)):
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
     assert len([e for e in events if e.data["appliance"] == "Dishwasher"]) == 1
 
 
