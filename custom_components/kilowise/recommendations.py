@@ -599,6 +599,9 @@ class KilowiseRecommendations:
             elif series.last_end is not None and series.last_end < _seconds(window_end):
                 notes.append("window_cut_to_known_prices")
             notes.extend(series.notes)
+            if result is not None and series.currency != self.hass.config.currency:
+                # Costs stay in the source's currency; never converted.
+                notes.append("currency_not_home")
         if result is None:
             basis = BASIS_LOAD
             if forecast is None:

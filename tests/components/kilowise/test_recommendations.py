@@ -383,6 +383,22 @@ async def test_unusable_prices_fall_back_and_say_so(
     assert cost.state == "unknown"
 
 
+async def test_other_currency_is_kept_and_noted(
+    hass: HomeAssistant, priced_entry: MockConfigEntry
+) -> None:
+    """Prices in SEK for a home in EUR: costs in SEK, noted, never converted."""
+    set_price_sensor(
+        hass, "nordpool_hourly", currency="SEK", unit_of_measurement="SEK/kWh"
+    )
+    await hass.async_block_till_done()
+    response = await recommend(hass, priced_entry, duration="02:00:00", energy_kwh=2)
+    assert response["currency"] == "SEK"
+    assert "currency_not_home" in response["notes"]
+    assert response["best"]["cost"] == pytest.approx(0.130)
+    cost = hass.states.get("sensor.kilowise_home_energy_expected_cost_tomorrow")
+    assert cost.attributes["unit_of_measurement"] == "SEK"
+
+
 async def test_missing_tomorrow_prices(
     hass: HomeAssistant, priced_entry: MockConfigEntry
 ) -> None:
