@@ -33,6 +33,23 @@ STATS_FILE = "kilowise_demo_statistics.json"
 INFO_FILE = "kilowise_demo.json"
 SOURCE_ENTITY = "sensor.home_energy"
 DOMAIN = "kilowise"
+PRICE_ENTITY = "sensor.electricity_price"
+SUBMETER_ENTITY = "sensor.kitchen_energy"
+SUBMETER_STATS_FILE = "kilowise_demo_submeter.json"
+# Illustrative day-ahead-shaped prices (EUR/MWh) for the demo's price sensor;
+# the same shape as the test fixtures, not a market feed.
+PRICE_TODAY = [92, 88, 85, 83, 84, 90, 110, 135, 142, 128, 110, 98,
+               92, 90, 95, 108, 125, 150, 165, 158, 140, 120, 105, 97]  # fmt: skip
+PRICE_TOMORROW = [95, 80, 72, 66, 64, 70, 96, 128, 139, 121, 102, 88,
+                  79, 76, 84, 101, 122, 146, 160, 151, 133, 114, 101, 93]  # fmt: skip
+DEMO_APPLIANCE = {
+    "name": "Dishwasher",
+    "duration_minutes": 120,
+    "energy_kwh": 1.0,
+    "energy_entity": SUBMETER_ENTITY,
+    "earliest_start": "20:00:00",
+    "latest_end": "07:00:00",
+}
 
 
 # --------------------------------------------------------------------------
@@ -47,6 +64,9 @@ def prepare(args: argparse.Namespace) -> int:
     config.mkdir(parents=True)
 
     history = demo_data.build_history(Path(args.data), weeks=args.weeks)
+    submeter_stats, submeter_end = demo_data.submeter_statistics(
+        Path(args.data), history
+    )
     storage = config / ".storage"
     storage.mkdir()
     http_section = write_http_store(storage, args.host, args.port)
@@ -55,6 +75,9 @@ def prepare(args: argparse.Namespace) -> int:
         template.replace("@HTTP_SECTION@", http_section)
         # A JSON string is a valid YAML double-quoted scalar.
         .replace("@METER_TEMPLATE@", json.dumps(demo_data.template_state(history)))
+        .replace("@PRICE_TODAY@", json.dumps(PRICE_TODAY))
+        .replace("@PRICE_TOMORROW@", json.dumps(PRICE_TOMORROW))
+        .replace("@SUBMETER_STATE@", str(submeter_end))
     )
     (config / "configuration.yaml").write_text(text, encoding="utf-8")
 
@@ -95,6 +118,10 @@ def prepare(args: argparse.Namespace) -> int:
         "stats": history.stats,
     }
     (config / STATS_FILE).write_text(json.dumps(payload), encoding="utf-8")
+    (config / SUBMETER_STATS_FILE).write_text(
+        json.dumps({"statistic_id": SUBMETER_ENTITY, "stats": submeter_stats}),
+        encoding="utf-8",
+    )
     summary = history.summary()
     print(
         "  data: {hours_imported} hours of the Sceaux house ({source_start} to "
@@ -288,13 +315,15 @@ async def wait_for_source(client: HAClient, wait_s: float) -> dict[str, Any]:
     raise DemoError(f"{SOURCE_ENTITY} or the recorder did not come up in time")
 
 
-async def import_statistics(client: HAClient, stats: list[dict[str, Any]]) -> None:
-    """Import the hourly statistics of the meter, then wait until they are stored."""
+async def import_statistics(
+    client: HAClient, stats: list[dict[str, Any]], statistic_id: str = SOURCE_ENTITY
+) -> None:
+    """Import the hourly statistics of a meter, then wait until they are stored."""
     base = {
         "has_sum": True,
         "name": None,
         "source": "recorder",
-        "statistic_id": SOURCE_ENTITY,
+        "statistic_id": statistic_id,
         "unit_of_measurement": "kWh",
     }
     variants = [
@@ -321,11 +350,11 @@ async def import_statistics(client: HAClient, stats: list[dict[str, Any]]) -> No
         result = await client.ws_call(
             "recorder/statistics_during_period",
             start_time=stats[0]["start"],
-            statistic_ids=[SOURCE_ENTITY],
+            statistic_ids=[statistic_id],
             period="hour",
             types=["sum", "state"],
         )
-        rows = result.get(SOURCE_ENTITY, [])
+        rows = result.get(statistic_id, [])
         if len(rows) >= len(stats):
             return
         await asyncio.sleep(0.5)
@@ -377,6 +406,64 @@ async def create_entry(client: HAClient) -> str:
     if flow.get("type") != "create_entry":
         raise DemoError(f"Kilowise config flow did not create an entry: {flow}")
     return str(flow["result"]["entry_id"])
+
+
+async def set_price_options(client: HAClient, entry_id: str) -> None:
+    """Use the demo's price sensor for recommendations (the options flow)."""
+    flow = await client.rest(
+        "POST", "/api/config/config_entries/options/flow", json={"handler": entry_id}
+    )
+    result = await client.rest(
+        "POST",
+        f"/api/config/config_entries/options/flow/{flow['flow_id']}",
+        json={
+            "forecast_hours": 48,
+            "allow_unsigned": False,
+            "price_entity": PRICE_ENTITY,
+            "peak_warning_minutes": 30,
+        },
+    )
+    if result.get("type") != "create_entry":
+        raise DemoError(f"Kilowise options were not saved: {result}")
+
+
+async def add_appliance(client: HAClient, entry_id: str) -> str:
+    """Add the demo's dishwasher (a config subentry) through its flow."""
+    flow = await client.rest(
+        "POST",
+        "/api/config/config_entries/subentries/flow",
+        json={"handler": [entry_id, "appliance"]},
+    )
+    result = await client.rest(
+        "POST",
+        f"/api/config/config_entries/subentries/flow/{flow['flow_id']}",
+        json=DEMO_APPLIANCE,
+    )
+    if result.get("type") != "create_entry":
+        raise DemoError(f"the demo appliance was not added: {result}")
+    return str(DEMO_APPLIANCE["name"])
+
+
+async def wait_for_recommendation(
+    client: HAClient, entry_id: str, wait_s: float
+) -> dict[str, Any]:
+    """Wait until the dishwasher's learned cycle is in use; return recommend's answer."""
+    deadline = time.monotonic() + wait_s
+    response: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            answer = await client.rest(
+                "POST",
+                "/api/services/kilowise/recommend?return_response",
+                json={"config_entry_id": entry_id, "appliance": "Dishwasher"},
+            )
+            response = answer.get("service_response", answer)
+            if response.get("appliance", {}).get("profile_source") == "learned":
+                return response
+        except DemoError as err:
+            response = {"error": str(err)}
+        await asyncio.sleep(1)
+    raise DemoError(f"no recommendation from the learned cycle in time: {response}")
 
 
 def _is_number(value: Any) -> bool:
@@ -471,6 +558,10 @@ async def provision(args: argparse.Namespace) -> int:
         await wait_for_source(client, args.timeout)
         mark("source_ready")
         await import_statistics(client, stats)
+        submeter = json.loads(
+            (config / SUBMETER_STATS_FILE).read_text(encoding="utf-8")
+        )
+        await import_statistics(client, submeter["stats"], SUBMETER_ENTITY)
         mark("statistics_imported")
         await set_energy_dashboard(client)
         entry_id = await create_entry(client)
@@ -479,6 +570,15 @@ async def provision(args: argparse.Namespace) -> int:
             client, entry_id, args.forecast_timeout
         )
         mark("forecast_shown")
+        await set_price_options(client, entry_id)
+        await add_appliance(client, entry_id)
+        recommendation = await wait_for_recommendation(
+            client, entry_id, args.forecast_timeout
+        )
+        mark("recommendation_shown")
+        entities, devices = await wait_for_forecast(
+            client, entry_id, args.forecast_timeout
+        )
         version = (await client.rest("GET", "/api/config")).get("version")
         await client.ws.close()
 
@@ -493,6 +593,7 @@ async def provision(args: argparse.Namespace) -> int:
         "integration_url": f"{client.url}/config/integrations/integration/{DOMAIN}",
         "entities_url": f"{client.url}/config/entities?search={DOMAIN}",
         "entities": entities,
+        "recommendation": recommendation,
         "data": payload["summary"],
         "timings_s": timings,
         "config_dir": str(config),
@@ -531,6 +632,18 @@ def print_summary(info: dict[str, Any]) -> None:
         f"ending at the current hour",
         "",
         "  Kilowise sensors:",
+    ]
+    answer = info["recommendation"]
+    best = answer["best"]
+    if answer["basis"] == "prices":
+        value = f"cost {best['cost']} {answer['currency']}, saving {answer['saving']}"
+    else:
+        value = f"expected load {best['expected_load_kw']} kW"
+    lines[-1:-1] = [
+        f"  Dishwasher  recommended start {best['start']} ({value} against "
+        f"starting at {answer['start_now']['start']}); cycle learned from the "
+        "kitchen sub-meter",
+        "",
     ]
     width = max((len(e["entity_id"]) for e in info["entities"]), default=10)
     for entity in info["entities"]:

@@ -30,9 +30,10 @@ from .data import KilowiseConfigEntry, KilowiseData
 from .engine import ArtifactError
 from .learning import KilowiseLearning
 from .model_manager import KilowiseModels, async_remove_models
+from .recommendations import KilowiseRecommendations
 from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -83,6 +84,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
     )
     # What was learned loads in the background: it never delays start-up.
     learning.async_start()
+    recommendations = KilowiseRecommendations(hass, entry, coordinator)
+    entry.runtime_data.recommendations = recommendations
+    recommendations.async_start()
+    entry.async_on_unload(recommendations.async_stop)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))

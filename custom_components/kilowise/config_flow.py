@@ -15,6 +15,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
 from homeassistant.const import (
@@ -25,19 +26,26 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.helpers import config_validation as cv, selector
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import (
     CONF_ALLOW_UNSIGNED,
     CONF_ALLOWED_DIRS,
     CONF_FORECAST_HOURS,
+    CONF_PEAK_WARNING_MINUTES,
+    CONF_PRICE_ENTITY,
     CONF_SOURCE_ENTITY,
+    CONF_TARIFF,
     CONF_TRUSTED_KEYS,
     DEFAULT_FORECAST_HOURS,
+    DEFAULT_PEAK_WARNING_MINUTES,
     DOMAIN,
     MIN_FORECAST_HOURS,
+    SUBENTRY_APPLIANCE,
 )
 from .engine import MAX_HORIZON
+from .engine.prices import PriceError, parse_price_attributes, parse_tariff
 from .engine.signing import SignatureError
 from .history import SourceKind
 from .model_manager import parse_trusted_key
@@ -219,6 +227,17 @@ class KilowiseConfigFlow(ConfigFlow, domain=DOMAIN):
         """Options of an entry."""
         return KilowiseOptionsFlow()
 
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Appliances to schedule are subentries of the home's entry."""
+        # Imported here: the appliance flow module imports this one.
+        from .appliance_flow import ApplianceSubentryFlow  # noqa: PLC0415
+
+        return {SUBENTRY_APPLIANCE: ApplianceSubentryFlow}
+
 
 OPTIONS_SCHEMA = vol.Schema(
     {
@@ -240,8 +259,57 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Optional(CONF_ALLOWED_DIRS, default=[]): selector.TextSelector(
             selector.TextSelectorConfig(multiple=True)
         ),
+        vol.Optional(CONF_PRICE_ENTITY): selector.EntitySelector(
+            selector.EntitySelectorConfig(domain=SENSOR_DOMAIN)
+        ),
+        vol.Optional(CONF_TARIFF, default=[]): selector.TextSelector(
+            selector.TextSelectorConfig(multiple=True)
+        ),
+        vol.Required(
+            CONF_PEAK_WARNING_MINUTES, default=DEFAULT_PEAK_WARNING_MINUTES
+        ): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0, max=240, step=5, unit_of_measurement="min"
+            )
+        ),
     }
 )
+
+
+def check_price_source(
+    hass: HomeAssistant, price_entity: str | None, tariff: list[str]
+) -> tuple[str, str] | None:
+    """(error key, detail) if the price options cannot be used.
+
+    A price sensor that is unavailable now is accepted (recommendations then
+    fall back to the household's load until it reports); one whose unit or
+    currency cannot be understood, or that publishes no price list, is not.
+    """
+    if price_entity and tariff:
+        return "price_source_both", ""
+    if tariff:
+        try:
+            parse_tariff(tariff)
+        except PriceError as err:
+            return err.key, err.placeholders.get("line", "")
+    if price_entity:
+        state = hass.states.get(price_entity)
+        if state is None:
+            return "price_sensor_unavailable", price_entity
+        try:
+            parse_price_attributes(
+                state.state,
+                state.attributes,
+                tz=dt_util.get_default_time_zone(),
+                now=dt_util.utcnow(),
+                home_currency=hass.config.currency,
+            )
+        except PriceError as err:
+            if err.key != "price_sensor_unavailable":
+                return err.key, str(
+                    state.attributes.get("unit_of_measurement") or price_entity
+                )
+    return None
 
 
 def _cleaned(values: Any) -> list[str]:
@@ -300,8 +368,17 @@ class KilowiseOptionsFlow(OptionsFlow):
         if user_input is not None:
             keys = _cleaned(user_input.get(CONF_TRUSTED_KEYS))
             folders = _cleaned(user_input.get(CONF_ALLOWED_DIRS))
+            tariff = _cleaned(user_input.get(CONF_TARIFF))
+            price_entity = user_input.get(CONF_PRICE_ENTITY) or None
             if key_error := check_trusted_keys(keys):
                 errors[CONF_TRUSTED_KEYS], placeholders["value"] = key_error
+            elif price_error := check_price_source(self.hass, price_entity, tariff):
+                field = (
+                    CONF_TARIFF
+                    if price_error[0].startswith("tariff")
+                    else CONF_PRICE_ENTITY
+                )
+                errors[field], placeholders["value"] = price_error
             elif dir_error := await self.hass.async_add_executor_job(
                 check_allowed_dirs, self.hass, folders
             ):
@@ -315,6 +392,13 @@ class KilowiseOptionsFlow(OptionsFlow):
                         ),
                         CONF_TRUSTED_KEYS: keys,
                         CONF_ALLOWED_DIRS: folders,
+                        CONF_PRICE_ENTITY: price_entity,
+                        CONF_TARIFF: tariff,
+                        CONF_PEAK_WARNING_MINUTES: int(
+                            user_input.get(
+                                CONF_PEAK_WARNING_MINUTES, DEFAULT_PEAK_WARNING_MINUTES
+                            )
+                        ),
                     }
                 )
         return self.async_show_form(

@@ -97,3 +97,43 @@ SERVICE_RETRAIN: Final = "retrain"
 def learning_storage_key(entry_id: str) -> str:
     """Storage key of an entry's learning state."""
     return f"{DOMAIN}.{entry_id}.learning"
+
+
+# Recommendations: prices, appliances, peaks (see recommendations.py).
+CONF_PRICE_ENTITY: Final = "price_entity"
+"""Option: a sensor whose attributes publish today's and tomorrow's prices."""
+
+CONF_TARIFF: Final = "tariff"
+"""Option: a time-of-use tariff, lines of ``DAYS HH:MM-HH:MM PRICE`` (per kWh)."""
+
+CONF_PEAK_WARNING_MINUTES: Final = "peak_warning_minutes"
+"""Option: how long before a predicted peak the peak warning event fires."""
+
+DEFAULT_PEAK_WARNING_MINUTES: Final = 30
+
+SUBENTRY_APPLIANCE: Final = "appliance"
+"""Config subentry type of an appliance to schedule."""
+
+CONF_NAME: Final = "name"
+CONF_DURATION_MINUTES: Final = "duration_minutes"
+CONF_ENERGY_KWH: Final = "energy_kwh"
+CONF_POWER_PROFILE: Final = "power_profile"
+CONF_SWITCH_ENTITY: Final = "switch_entity"
+CONF_ENERGY_ENTITY: Final = "energy_entity"
+CONF_EARLIEST_START: Final = "earliest_start"
+CONF_LATEST_END: Final = "latest_end"
+
+EVENT_RECOMMENDATION: Final = "kilowise_recommendation"
+EVENT_PEAK_WARNING: Final = "kilowise_peak_warning"
+
+SERVICE_RECOMMEND: Final = "recommend"
+SERVICE_GET_FORECAST: Final = "get_forecast"
+
+RECOMMENDATION_TICK: Final = timedelta(minutes=15)
+"""Recommendations are recomputed at every quarter hour (prices change then)."""
+
+CYCLE_LEARNING_INTERVAL: Final = timedelta(days=1)
+"""How often an appliance's typical cycle is learned again from its sub-meter."""
+
+CYCLE_HISTORY_HOURS: Final = 24 * 90
+"""Hours of a sub-meter's statistics read to learn the appliance's cycle."""

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .coordinator import KilowiseCoordinator
     from .learning import KilowiseLearning
     from .model_manager import KilowiseModels
+    from .recommendations import KilowiseRecommendations
 
 type KilowiseConfigEntry = ConfigEntry[KilowiseData]
 
@@ -32,3 +33,5 @@ class KilowiseData:
     coordinator: KilowiseCoordinator
     models: KilowiseModels
     learning: KilowiseLearning
+    recommendations: KilowiseRecommendations | None = None
+    """Best times to run appliances, peaks and costs (set once the entry is up)."""

@@ -10,6 +10,19 @@ from .const import DOMAIN
 from .coordinator import KilowiseCoordinator
 
 
+def entry_device_info(coordinator: KilowiseCoordinator) -> DeviceInfo:
+    """The entry's service device, which every home-level entity belongs to."""
+    entry = coordinator.config_entry
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        name=entry.title,
+        manufacturer="Kilowise",
+        model="Household energy forecast",
+        sw_version=coordinator.artifact.model_id,
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
 class KilowiseEntity(CoordinatorEntity[KilowiseCoordinator]):
     """An entity of a Kilowise entry, named by its translation key."""
 
@@ -23,11 +36,4 @@ class KilowiseEntity(CoordinatorEntity[KilowiseCoordinator]):
         self.entity_description = description
         entry = coordinator.config_entry
         self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, entry.entry_id)},
-            name=entry.title,
-            manufacturer="Kilowise",
-            model="Household energy forecast",
-            sw_version=coordinator.artifact.model_id,
-            entry_type=DeviceEntryType.SERVICE,
-        )
+        self._attr_device_info = entry_device_info(coordinator)

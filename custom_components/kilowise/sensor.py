@@ -31,6 +31,7 @@ from .engine import FULL_HISTORY_HOURS
 from .engine.accuracy import Accuracy
 from .entity import KilowiseEntity
 from .learning import STATUSES, KilowiseLearning
+from .recommendation_sensor import recommendation_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -202,6 +203,11 @@ async def async_setup_entry(
         for description in ACCURACY_SENSORS
     )
     async_add_entities(entities)
+    for group, subentry_id in recommendation_sensors(entry):
+        if subentry_id is None:
+            async_add_entities(group)
+        else:
+            async_add_entities(group, config_subentry_id=subentry_id)
 
 
 class KilowiseForecastSensor(KilowiseEntity, SensorEntity):

@@ -30,6 +30,7 @@ import voluptuous as vol
 
 from .const import DOMAIN, SERVICE_RETRAIN
 from .model_manager import ROLLBACK_BUNDLED, ROLLBACK_PREVIOUS
+from .recommendation_services import async_setup_recommendation_services
 
 if TYPE_CHECKING:
     from .data import KilowiseConfigEntry
@@ -177,3 +178,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
             schema=schema,
             supports_response=SupportsResponse.OPTIONAL,
         )
+    async_setup_recommendation_services(hass)

@@ -192,30 +192,15 @@ def build_history(
         shift_weeks=shift_weeks,
         end_utc=_end_utc(end_local, zone),
     )
-    points: list[tuple[dt.datetime, float]] = []
-    seen: set[dt.datetime] = set()
-    hour = source_start
-    while hour < source_end:
-        row = by_start.get(hour)
-        start_utc = _to_utc(hour + shift, zone)
-        if row is None or row.kwh is None or start_utc is None or start_utc in seen:
-            history.missing_hours += 1
-        else:
-            seen.add(start_utc)
-            points.append((start_utc, row.kwh))
-        hour += HOUR
-
-    total = sum(kwh for _, kwh in points)
-    cumulative = 0.0
-    for start_utc, kwh in points:
-        cumulative += kwh
-        history.stats.append(
-            {
-                "start": start_utc.isoformat(),
-                "state": round(METER_START_KWH + cumulative, 4),
-                "sum": round(cumulative - total, 4),
-            }
-        )
+    kwh_by_start = {row.start: row.kwh for row in rows}
+    history.stats, history.missing_hours, total = shifted_statistics(
+        kwh_by_start,
+        source_start,
+        source_end,
+        shift=shift,
+        zone=zone,
+        meter_start_kwh=METER_START_KWH,
+    )
     history.meter_end_kwh = round(METER_START_KWH + total, 4)
 
     # What really followed the slice, replayed live by the template sensor.
@@ -228,6 +213,87 @@ def build_history(
         hour += HOUR
     history.replay_cumulative = replay
     return history
+
+
+def shifted_statistics(
+    kwh_by_start: dict[dt.datetime, float | None],
+    source_start: dt.datetime,
+    source_end: dt.datetime,
+    *,
+    shift: dt.timedelta,
+    zone: ZoneInfo,
+    meter_start_kwh: float,
+) -> tuple[list[dict[str, Any]], int, float]:
+    """Hourly meter statistics of a slice moved by ``shift``.
+
+    Returns the rows (``state`` = meter reading, ``sum`` ending at 0.0), the
+    number of hours left out (unmeasured, or not existing after the move
+    because of a daylight-saving change) and the energy of the slice (kWh).
+    """
+    points: list[tuple[dt.datetime, float]] = []
+    seen: set[dt.datetime] = set()
+    missing = 0
+    hour = source_start
+    while hour < source_end:
+        kwh = kwh_by_start.get(hour)
+        start_utc = _to_utc(hour + shift, zone)
+        if kwh is None or start_utc is None or start_utc in seen:
+            missing += 1
+        else:
+            seen.add(start_utc)
+            points.append((start_utc, kwh))
+        hour += HOUR
+    total = sum(kwh for _, kwh in points)
+    stats: list[dict[str, Any]] = []
+    cumulative = 0.0
+    for start_utc, kwh in points:
+        cumulative += kwh
+        stats.append(
+            {
+                "start": start_utc.isoformat(),
+                "state": round(meter_start_kwh + cumulative, 4),
+                "sum": round(cumulative - total, 4),
+            }
+        )
+    return stats, missing, total
+
+
+SUBMETER_COLUMN = "sub_metering_1_wh"
+"""The Sceaux kitchen sub-meter (dishwasher, oven, microwave), Wh per hour."""
+SUBMETER_START_KWH = 800.0
+
+
+def submeter_statistics(
+    csv_path: Path,
+    history: DemoHistory,
+    column: str = SUBMETER_COLUMN,
+    time_zone: str = TIME_ZONE,
+) -> tuple[list[dict[str, Any]], float]:
+    """A sub-meter of the same house over the same slice, as meter statistics.
+
+    Only fully measured hours count (as for the whole-house meter). Returns
+    the rows and the last meter reading (kWh).
+    """
+    kwh_by_start: dict[dt.datetime, float | None] = {}
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        for record in csv.DictReader(handle):
+            value = record.get(column, "")
+            valid = int(float(record.get("n_valid_minutes") or 0))
+            kwh: float | None = None
+            if valid >= 60 and value not in ("", "nan", "NaN"):
+                kwh = float(value) / 1000.0
+                if math.isnan(kwh) or kwh < 0:
+                    kwh = None
+            kwh_by_start[dt.datetime.fromisoformat(record["timestamp"])] = kwh
+    stats, _missing, total = shifted_statistics(
+        kwh_by_start,
+        history.source_start,
+        history.source_end,
+        shift=history.shift_weeks * WEEK,
+        zone=ZoneInfo(time_zone),
+        meter_start_kwh=SUBMETER_START_KWH,
+    )
+    return stats, round(SUBMETER_START_KWH + total, 4)
 
 
 def _end_utc(end_local: dt.datetime, zone: ZoneInfo) -> dt.datetime:

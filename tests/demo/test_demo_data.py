@@ -166,3 +166,31 @@ def test_real_sceaux_data() -> None:
     assert summary["hours_imported"] >= 8 * 7 * 24
     assert summary["hours_missing"] <= 0.02 * 10 * 7 * 24
     json.dumps(summary)
+
+
+@pytest.mark.skipif(not REAL_CSV.exists(), reason="shared data not present")
+def test_real_kitchen_submeter() -> None:
+    """The kitchen sub-meter over the same slice teaches a real dishwasher cycle."""
+    import numpy as np  # noqa: PLC0415
+
+    from custom_components.kilowise.engine.cycles import learn_cycle  # noqa: PLC0415
+
+    now = dt.datetime(2026, 12, 4, 7, 5, tzinfo=dt.UTC)
+    history = demo_data.build_history(REAL_CSV, now=now)
+    stats, meter_end = demo_data.submeter_statistics(REAL_CSV, history)
+    # Same hours as the home's meter (the sub-meter is measured with it).
+    assert [s["start"] for s in stats] == [s["start"] for s in history.stats]
+    assert stats[-1]["sum"] == 0.0
+    assert meter_end == pytest.approx(stats[-1]["state"])
+    readings = np.array([s["state"] for s in stats])
+    assert np.all(np.diff(readings) >= 0)
+    hours = {dt.datetime.fromisoformat(s["start"]): s["state"] for s in stats}
+    first = min(hours)
+    span = int((max(hours) - first).total_seconds() // 3600) + 1
+    counter = np.full(span, np.nan)
+    for start, state in hours.items():
+        counter[int((start - first).total_seconds() // 3600)] = state
+    cycle = learn_cycle(np.diff(counter))
+    assert cycle is not None
+    assert cycle.cycles >= 20
+    assert 0.5 < cycle.energy_kwh < 2.0

@@ -19,8 +19,12 @@ from custom_components.kilowise.const import (
     CONF_ALLOW_UNSIGNED,
     CONF_ALLOWED_DIRS,
     CONF_FORECAST_HOURS,
+    CONF_PEAK_WARNING_MINUTES,
+    CONF_PRICE_ENTITY,
     CONF_SOURCE_ENTITY,
+    CONF_TARIFF,
     CONF_TRUSTED_KEYS,
+    DEFAULT_PEAK_WARNING_MINUTES,
     DOMAIN,
 )
 
@@ -303,6 +307,9 @@ async def test_options_flow(
         CONF_ALLOW_UNSIGNED: False,
         CONF_TRUSTED_KEYS: [],
         CONF_ALLOWED_DIRS: [],
+        CONF_PRICE_ENTITY: None,
+        CONF_TARIFF: [],
+        CONF_PEAK_WARNING_MINUTES: DEFAULT_PEAK_WARNING_MINUTES,
     }
     await hass.async_block_till_done()
 

@@ -57,6 +57,11 @@ LEARNING_ENTITIES = {
     },
 }
 """What Kilowise learns about the home (see test_learning.py)."""
+RECOMMENDATION_ENTITIES = {
+    "peak_hour_today": f"{PREFIX}peak_hour_today",
+    "peak_expected_now": "binary_sensor.kilowise_home_energy_peak_expected_now",
+}
+"""The home's peak entities (see tests/components/kilowise/test_recommendations.py)."""
 LEARNING_TRANSLATION_KEYS = {
     f"{kind}_{days}d": f"accuracy_{kind}"
     for kind in ("mae", "mase", "coverage")
@@ -119,7 +124,9 @@ async def test_registry(
     entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
     assert {e.entity_id: e.unique_id for e in entities} == {
         entity_id: f"{entry.entry_id}_{key}"
-        for key, entity_id in (ENTITIES | LEARNING_ENTITIES).items()
+        for key, entity_id in (
+            ENTITIES | LEARNING_ENTITIES | RECOMMENDATION_ENTITIES
+        ).items()
     }
     for entity in entities:
         assert entity.device_id == device.id
