@@ -21,6 +21,8 @@ from .conftest import SOURCE
 from .translation_files import REPO
 
 DASHBOARD = REPO / "docs" / "dashboard.yaml"
+DASHBOARDS = sorted((REPO / "docs").glob("dashboard*.yaml"))
+"""The dashboard and its optional chart view (docs/dashboard-apexcharts.yaml)."""
 FORECAST = "sensor.kilowise_home_energy_next_48_hours"
 
 
@@ -38,10 +40,11 @@ def _cards(node: Any) -> Iterator[dict[str, Any]]:
 async def test_dashboard_names_existing_entities(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """Every entity the dashboard shows is one Kilowise (or the source) has."""
-    text = DASHBOARD.read_text(encoding="utf-8")
-    config = yaml.safe_load(text)
-    assert config["views"]
+    """Every entity the dashboards show is one Kilowise (or the source) has."""
+    assert len(DASHBOARDS) >= 2
+    text = "\n".join(path.read_text(encoding="utf-8") for path in DASHBOARDS)
+    for path in DASHBOARDS:
+        assert yaml.safe_load(path.read_text(encoding="utf-8"))
     named = set(re.findall(r"\bsensor\.[a-z0-9_]+", text))
     registry = er.async_get(hass)
     existing = {
