@@ -22,11 +22,11 @@ def is_entry_device(entry: KilowiseConfigEntry, device: dr.DeviceEntry) -> bool:
 
 @callback
 def async_remove_stale_devices(hass: HomeAssistant, entry: KilowiseConfigEntry) -> None:
-    """Detach from the entry every device that none of its entities uses.
+    """Remove every device of the entry that none of its entities uses.
 
     Run once the platforms are set up, when every entity of the entry is in
-    the entity registry. A device that belongs to no other entry is then
-    deleted by the device registry.
+    the entity registry. A device shared with another entry (possible before
+    Home Assistant 2026.x) is only detached from this one.
     """
     device_registry = dr.async_get(hass)
     used = {
@@ -44,9 +44,14 @@ def async_remove_stale_devices(hass: HomeAssistant, entry: KilowiseConfigEntry) 
             device.name_by_user or device.name or device.id,
             entry.title,
         )
-        device_registry.async_update_device(
-            device.id, remove_config_entry_id=entry.entry_id
-        )
+        if device.config_entries == {entry.entry_id}:
+            device_registry.async_remove_device(device.id)
+        else:
+            # Only before Home Assistant 2026.x, where a device could belong
+            # to several entries: leave the others theirs.
+            device_registry.async_update_device(
+                device.id, remove_config_entry_id=entry.entry_id
+            )
 
 
 def device_is_removable(

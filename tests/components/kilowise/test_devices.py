@@ -13,6 +13,14 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.kilowise.const import DOMAIN
 
 
+def _service_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
+    """The entry's service device (looked up the way every version allows)."""
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    found = [d for d in devices if (DOMAIN, entry.entry_id) in d.identifiers]
+    assert len(found) == 1
+    return found[0]
+
+
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -24,11 +32,9 @@ async def test_stale_devices_removed_at_setup(
     source_statistics: None,
     bundled_model: Path,
 ) -> None:
-    """A device no entity uses any more goes; one shared with another entry stays."""
+    """A device no entity uses any more goes; the service device stays."""
     entry = mock_config_entry
     entry.add_to_hass(hass)
-    other = MockConfigEntry(domain="other_integration")
-    other.add_to_hass(hass)
     devices = dr.async_get(hass)
     # Left by an earlier set-up: an appliance whose entities are gone.
     stale = devices.async_get_or_create(
@@ -36,24 +42,34 @@ async def test_stale_devices_removed_at_setup(
         identifiers={(DOMAIN, f"{entry.entry_id}_old_appliance")},
         name="Old washing machine",
     )
-    shared = devices.async_get_or_create(
+    # A device of the entry that still has an entity of it is kept.
+    kept = devices.async_get_or_create(
         config_entry_id=entry.entry_id,
-        identifiers={("other_integration", "meter")},
-        name="Meter",
+        identifiers={(DOMAIN, f"{entry.entry_id}_appliance")},
+        name="Dishwasher",
     )
-    devices.async_update_device(shared.id, add_config_entry_id=other.entry_id)
+    er.async_get(hass).async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{entry.entry_id}_dishwasher",
+        config_entry=entry,
+        device_id=kept.id,
+    )
 
     await _setup(hass, entry)
 
     assert devices.async_get(stale.id) is None
-    kept = devices.async_get(shared.id)
-    assert kept is not None
-    assert kept.config_entries == {other.entry_id}
-    service = devices.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
-    assert service is not None
+    assert devices.async_get(kept.id) is not None
+    service = _service_device(hass, entry)
     assert service.entry_type is dr.DeviceEntryType.SERVICE
-    # Every sensor of the entry is on the service device.
-    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    # Every sensor Kilowise made is on the service device.
+    entities = [
+        entity
+        for entity in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+        if entity.device_id != kept.id
+    ]
     assert entities
     assert {entity.device_id for entity in entities} == {service.id}
 
@@ -67,8 +83,7 @@ async def test_user_removes_only_stale_devices(
     assert await async_setup_component(hass, "config", {})
     entry = init_integration
     devices = dr.async_get(hass)
-    service = devices.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
-    assert service is not None
+    service = _service_device(hass, entry)
     stale = devices.async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, f"{entry.entry_id}_gone")},
