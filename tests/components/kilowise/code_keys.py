@@ -337,7 +337,12 @@ def _scan_call(call: ast.Call, resolver: _Resolver, add: Any) -> None:
     for keyword in call.keywords:
         if keyword.arg != "translation_key":
             continue
-        if name in ("DeviceInfo", "async_get_or_create"):
+        receiver = (
+            ast.unparse(call.func.value) if isinstance(call.func, ast.Attribute) else ""
+        )
+        if name == "async_get_or_create" and "issue" in receiver:
+            add("issues", keyword.value, call, lambda key: (f"issues.{key}.title",))
+        elif name in ("DeviceInfo", "async_get_or_create"):
             add(
                 "device",
                 keyword.value,
