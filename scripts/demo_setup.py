@@ -8,8 +8,11 @@ environment (it needs aiohttp, which Home Assistant brings).
                statistics to import (from a real slice of the Sceaux data).
 ``provision``  talks to the running Home Assistant: onboarding (user and
                password), import of the long-term statistics, energy
-               dashboard, the Kilowise config entry; then waits until the
-               Kilowise sensors show a forecast and prints where to look.
+               dashboard, the Kilowise config entry, the Kilowise dashboard
+               (docs/dashboard.yaml); then waits until the Kilowise sensors
+               show a forecast and prints where to look.
+``dashboard``  installs docs/dashboard.yaml again into a running demo (after
+               editing it), with the demo's user and password.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ import demo_data  # noqa: E402
 
 STATS_FILE = "kilowise_demo_statistics.json"
 INFO_FILE = "kilowise_demo.json"
+DASHBOARD_FILE = HERE.parent / "docs" / "dashboard.yaml"
+DASHBOARD_URL_PATH = "dashboard-kilowise"
+"""Where the Kilowise dashboard opens: /dashboard-kilowise (a hyphen is required)."""
 SOURCE_ENTITY = "sensor.home_energy"
 DOMAIN = "kilowise"
 PRICE_ENTITY = "sensor.electricity_price"
@@ -533,6 +539,78 @@ async def wait_for_forecast(
     return rows, devices
 
 
+async def install_dashboard(client: HAClient, path: Path = DASHBOARD_FILE) -> str:
+    """Create the Kilowise dashboard (once) and save ``path`` as its configuration.
+
+    Returns the dashboard's URL path. The YAML is the one users paste into
+    the raw configuration editor; the demo stores it through the same
+    websocket commands the frontend uses.
+    """
+    import yaml  # noqa: PLC0415 - only in Home Assistant's environment
+
+    config = yaml.safe_load(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+    dashboards = await client.ws_call("lovelace/dashboards/list")
+    if not any(d.get("url_path") == DASHBOARD_URL_PATH for d in dashboards):
+        await client.ws_call(
+            "lovelace/dashboards/create",
+            url_path=DASHBOARD_URL_PATH,
+            title=config.get("title", "Kilowise"),
+            icon="mdi:home-lightning-bolt",
+            show_in_sidebar=True,
+            require_admin=False,
+            mode="storage",
+        )
+    await client.ws_call(
+        "lovelace/config/save", url_path=DASHBOARD_URL_PATH, config=config
+    )
+    return DASHBOARD_URL_PATH
+
+
+async def login(client: HAClient, user: str, password: str) -> None:
+    """Get a token through the login flow, as the frontend does."""
+    client_id = client.url + "/"
+    flow = await client.rest(
+        "POST",
+        "/auth/login_flow",
+        json={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": client_id,
+        },
+    )
+    result = await client.rest(
+        "POST",
+        f"/auth/login_flow/{flow['flow_id']}",
+        json={"client_id": client_id, "username": user, "password": password},
+    )
+    if result.get("type") != "create_entry":
+        raise DemoError(f"login refused: {result.get('errors')}")
+    tokens = await client.rest(
+        "POST",
+        "/auth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": result["result"],
+            "client_id": client_id,
+        },
+    )
+    client.token = tokens["access_token"]
+
+
+async def reinstall_dashboard(args: argparse.Namespace) -> int:
+    """Install docs/dashboard.yaml into a running demo."""
+    import aiohttp  # noqa: PLC0415 - only in Home Assistant's environment
+
+    async with aiohttp.ClientSession() as session:
+        client = HAClient(session, args.url)
+        await login(client, args.user, args.password)
+        await client.ws_connect()
+        path = await install_dashboard(client)
+        await client.ws.close()
+    print(f"  Dashboard   {client.url}/{path}")
+    return 0
+
+
 async def provision(args: argparse.Namespace) -> int:
     import aiohttp  # noqa: PLC0415 - only in Home Assistant's environment
 
@@ -579,6 +657,7 @@ async def provision(args: argparse.Namespace) -> int:
         entities, devices = await wait_for_forecast(
             client, entry_id, args.forecast_timeout
         )
+        dashboard = await install_dashboard(client)
         version = (await client.rest("GET", "/api/config")).get("version")
         await client.ws.close()
 
@@ -591,6 +670,7 @@ async def provision(args: argparse.Namespace) -> int:
         "entry_id": entry_id,
         "device_urls": device_urls,
         "integration_url": f"{client.url}/config/integrations/integration/{DOMAIN}",
+        "dashboard_url": f"{client.url}/{dashboard}",
         "entities_url": f"{client.url}/config/entities?search={DOMAIN}",
         "entities": entities,
         "recommendation": recommendation,
@@ -624,6 +704,7 @@ def print_summary(info: dict[str, Any]) -> None:
     for url in info["device_urls"]:
         lines.append(f"  Device      {url}")
     lines += [
+        f"  Dashboard   {info['dashboard_url']}",
         f"  Entities    {info['entities_url']}",
         f"  Energy      {info['url']}/energy",
         "",
@@ -685,10 +766,19 @@ def main(argv: list[str] | None = None) -> int:
         "--t-hass", type=float, default=0.0, help="launch of Home Assistant (epoch s)"
     )
 
+    dash = sub.add_parser("dashboard", help="install docs/dashboard.yaml again")
+    dash.add_argument("--url", default="http://127.0.0.1:8123")
+    dash.add_argument("--user", default="demo")
+    dash.add_argument(
+        "--password", default=os.environ.get("KILOWISE_DEMO_PASSWORD", "kilowise-demo")
+    )
+
     args = parser.parse_args(argv)
     try:
         if args.command == "prepare":
             return prepare(args)
+        if args.command == "dashboard":
+            return asyncio.run(reinstall_dashboard(args))
         return asyncio.run(provision(args))
     except DemoError as err:
         print(f"demo: {err}", file=sys.stderr)

@@ -9,6 +9,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import (
     config_validation as cv,
+    device_registry as dr,
     entity_registry as er,
     issue_registry as ir,
 )
@@ -23,10 +24,12 @@ from .const import (
     ISSUE_MODEL_UNUSABLE,
     ISSUE_SOURCE_MISSING,
     ISSUE_SOURCE_UNAVAILABLE,
+    ISSUE_SOURCE_UNSUITABLE,
     LOGGER,
 )
 from .coordinator import KilowiseCoordinator
 from .data import KilowiseConfigEntry, KilowiseData
+from .devices import async_remove_stale_devices, device_is_removable
 from .engine import ArtifactError
 from .learning import KilowiseLearning
 from .model_manager import KilowiseModels, async_remove_models
@@ -90,6 +93,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
     entry.async_on_unload(recommendations.async_stop)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_remove_stale_devices(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     entry.async_on_unload(
         async_track_entity_registry_updated_event(
@@ -105,7 +109,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) ->
     """Unload the sensors; the coordinator's schedule stops with the entry."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        for issue in (ISSUE_SOURCE_MISSING, ISSUE_SOURCE_UNAVAILABLE):
+        for issue in (
+            ISSUE_SOURCE_MISSING,
+            ISSUE_SOURCE_UNAVAILABLE,
+            ISSUE_SOURCE_UNSUITABLE,
+        ):
             ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     return unloaded
 
@@ -114,6 +122,13 @@ async def async_remove_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) ->
     """Delete the entry's loaded models and what was learned about the home."""
     await async_remove_models(hass, entry.entry_id)
     await KilowiseLearning.async_remove_store(hass, entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: KilowiseConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a stale device (never the entry's service device)."""
+    return device_is_removable(hass, entry, device_entry)
 
 
 async def _async_options_updated(

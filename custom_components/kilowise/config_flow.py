@@ -107,6 +107,14 @@ def source_error(state: State | None) -> str | None:
     return None
 
 
+def source_description(state: State) -> dict[str, str]:
+    """The unit and state class a sensor reports, for messages ("none" if unset)."""
+    return {
+        "unit": str(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) or "none"),
+        "state_class": str(state.attributes.get(ATTR_STATE_CLASS) or "none"),
+    }
+
+
 async def async_validate_source(hass: HomeAssistant, entity_id: str) -> str | None:
     """Check a candidate source sensor; return an error key or None."""
     if error := source_error(hass.states.get(entity_id)):

@@ -43,6 +43,9 @@ hours gets a repair issue; shorter outages are ordinary gaps."""
 ISSUE_MODEL_UNUSABLE: Final = "model_unusable"
 ISSUE_SOURCE_MISSING: Final = "source_missing"
 ISSUE_SOURCE_UNAVAILABLE: Final = "source_unavailable"
+ISSUE_SOURCE_UNSUITABLE: Final = "source_unsuitable"
+"""Repair issue (per entry): the source reports but no longer measures energy
+or power the way Kilowise needs (its unit or state class changed)."""
 
 KEYS_DIR: Final = Path(__file__).parent / "keys"
 """Public keys shipped with Kilowise (``*.pub``): always trusted."""

@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
+from .config_flow import source_description, source_error
 from .const import (
     CONF_FORECAST_HOURS,
     CONF_SOURCE_ENTITY,
@@ -28,6 +29,7 @@ from .const import (
     DOMAIN,
     ISSUE_SOURCE_MISSING,
     ISSUE_SOURCE_UNAVAILABLE,
+    ISSUE_SOURCE_UNSUITABLE,
     LATE_STATISTICS_RETRY,
     LOGGER,
     REFRESH_MINUTE,
@@ -49,6 +51,9 @@ if TYPE_CHECKING:
     from .data import KilowiseConfigEntry
 
 HOUR = timedelta(hours=1)
+
+FIXABLE_SOURCE_ISSUES = frozenset({ISSUE_SOURCE_MISSING, ISSUE_SOURCE_UNSUITABLE})
+"""Source issues whose repair flow lets the user choose another sensor."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,14 +317,23 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
         registered = er.async_get(self.hass).async_get(self.source_entity) is not None
         missing = state is None and not registered
         stale_hours = history.hours_since_last_value
+        reporting = state is not None and state.state not in (
+            STATE_UNAVAILABLE,
+            STATE_UNKNOWN,
+        )
         unavailable = (
             not missing
-            and (state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN))
+            and not reporting
             and (stale_hours is None or stale_hours >= SOURCE_STALE_HOURS)
         )
+        # A source whose unit or state class changed (a meter integration
+        # that now reports power, a template edited by hand) keeps reporting,
+        # but its new hours no longer give energy: the user must act.
+        unsuitable = state is not None and reporting and source_error(state) is not None
         for issue, active, severity in (
             (ISSUE_SOURCE_MISSING, missing, ir.IssueSeverity.ERROR),
             (ISSUE_SOURCE_UNAVAILABLE, unavailable, ir.IssueSeverity.WARNING),
+            (ISSUE_SOURCE_UNSUITABLE, unsuitable, ir.IssueSeverity.ERROR),
         ):
             issue_id = f"{issue}_{entry.entry_id}"
             if active:
@@ -327,11 +341,13 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
                     self.hass,
                     DOMAIN,
                     issue_id,
-                    is_fixable=issue == ISSUE_SOURCE_MISSING,
+                    is_fixable=issue in FIXABLE_SOURCE_ISSUES,
                     data={"entry_id": entry.entry_id},
                     severity=severity,
                     translation_key=issue,
-                    translation_placeholders=placeholders,
+                    translation_placeholders=placeholders
+                    if issue != ISSUE_SOURCE_UNSUITABLE or state is None
+                    else {**placeholders, **source_description(state)},
                 )
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)

@@ -8,13 +8,22 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 import numpy as np
 
-from .const import CONF_SOURCE_ENTITY
+from .const import CONF_ALLOWED_DIRS, CONF_SOURCE_ENTITY, CONF_TRUSTED_KEYS
 from .data import KilowiseConfigEntry
 from .engine import FULL_HISTORY_HOURS
 
-TO_REDACT = {"latitude", "longitude", "location", "address"}
+TO_REDACT = {
+    "latitude",
+    "longitude",
+    "location",
+    "address",
+    CONF_ALLOWED_DIRS,
+    CONF_TRUSTED_KEYS,
+}
 """Anything that could place a household, wherever it appears (the model's
-training sources and the source's attributes included)."""
+training sources and the source's attributes included), and what could name
+its people: folder paths (often under a user's home) and the names given to
+trusted keys."""
 
 
 async def async_get_config_entry_diagnostics(

@@ -1,4 +1,8 @@
-"""Repair flow: choose another source sensor when the chosen one is gone."""
+"""Repair flow: choose another source sensor when the chosen one is gone or unfit.
+
+One flow serves both source issues (``source_missing``, ``source_unsuitable``);
+what it says comes from the issue's own ``fix_flow`` strings.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from typing import Any
 from homeassistant import data_entry_flow
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 
 from .config_flow import async_validate_source, entry_title, source_schema
 from .const import CONF_SOURCE_ENTITY, DOMAIN
 
 
 class SourceMissingRepairFlow(RepairsFlow):
-    """Point an entry whose source sensor no longer exists at another one."""
+    """Point an entry whose source sensor is gone or unfit at another one."""
 
     def __init__(self, entry_id: str) -> None:
         """Fix the issue of one config entry."""
@@ -56,10 +61,19 @@ class SourceMissingRepairFlow(RepairsFlow):
             data_schema=source_schema(self.hass),
             errors=errors,
             description_placeholders={
+                # The issue's own placeholders (the unit an unfit sensor
+                # reports, for example), then the entry as it is now.
+                **self._issue_placeholders(),
                 "title": entry.title,
                 "entity_id": entry.data[CONF_SOURCE_ENTITY],
             },
         )
+
+    def _issue_placeholders(self) -> dict[str, str]:
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        if issue is None or issue.translation_placeholders is None:
+            return {}
+        return dict(issue.translation_placeholders)
 
 
 async def async_create_fix_flow(

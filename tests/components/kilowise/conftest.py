@@ -9,7 +9,7 @@ every forecast in these tests is made by the bundled model from real data.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,18 +20,23 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant import config_entries
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
     StatisticMetaData,
 )
 from homeassistant.components.recorder.statistics import async_import_statistics
+from homeassistant.components.repairs.issue_handler import RepairsFlowManager
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
     ATTR_FRIENDLY_NAME,
     ATTR_UNIT_OF_MEASUREMENT,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowManager, FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
 import numpy as np
 import pytest
@@ -43,6 +48,8 @@ from sqlalchemy.orm import Session
 from syrupy.matchers import path_type
 
 from custom_components.kilowise.const import BUNDLED_MODEL, CONF_SOURCE_ENTITY, DOMAIN
+
+from . import translation_files
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 PACKAGE_DIR = str(BUNDLED_MODEL.parent.parent)
@@ -322,3 +329,128 @@ async def init_integration(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     return mock_config_entry
+
+
+@dataclass
+class TranslationUses:
+    """Translation keys that flows, issues and exceptions used during a test."""
+
+    problems: list[str]
+
+    def require(self, key: str, given: Mapping[str, Any] | None, what: str) -> None:
+        """``key`` must exist in every file, its placeholders given."""
+        for name, flat in translation_files.all_flat().items():
+            if key not in flat:
+                self.problems.append(f"{what}: {name} has no {key}")
+                continue
+            needed = translation_files.placeholders(flat[key]) - set(given or {})
+            if needed:
+                self.problems.append(
+                    f"{what}: {name} {key} needs placeholders {sorted(needed)}"
+                )
+
+    def optional(self, key: str, given: Mapping[str, Any] | None, what: str) -> None:
+        """``key`` may be absent; where present, its placeholders are given."""
+        if key in translation_files.source():
+            self.require(key, given, what)
+
+
+def _flow_prefix(manager: Any, flow: Any) -> str | None:
+    """Where a Kilowise flow's strings are, or None for another integration's."""
+    hass = flow.hass
+    if isinstance(manager, config_entries.ConfigEntriesFlowManager):
+        return "config" if flow.handler == DOMAIN else None
+    if isinstance(manager, config_entries.OptionsFlowManager):
+        entry = hass.config_entries.async_get_entry(flow.handler)
+        return "options" if entry is not None and entry.domain == DOMAIN else None
+    subentries = getattr(config_entries, "ConfigSubentryFlowManager", None)
+    if subentries is not None and isinstance(manager, subentries):
+        entry_id, subentry_type = flow.handler
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN:
+            return None
+        return f"config_subentries.{subentry_type}"
+    if isinstance(manager, RepairsFlowManager) and flow.handler == DOMAIN:
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, flow.issue_id)
+        return None if issue is None else f"issues.{issue.translation_key}.fix_flow"
+    return None
+
+
+def _check_flow_result(uses: TranslationUses, prefix: str, result: Any) -> None:
+    given = result.get("description_placeholders")
+    what = f"flow {prefix}"
+    if result["type"] == FlowResultType.FORM:
+        step = f"{prefix}.step.{result['step_id']}"
+        uses.optional(f"{step}.title", given, what)
+        uses.optional(f"{step}.description", given, what)
+        schema = result.get("data_schema")
+        for field in schema.schema if schema is not None else ():
+            # Every field is labelled and explained (the quality scale's
+            # config-flow rule: data_description for every field).
+            uses.require(f"{step}.data.{field}", given, what)
+            uses.require(f"{step}.data_description.{field}", given, what)
+        for error in (result.get("errors") or {}).values():
+            uses.require(f"{prefix}.error.{error}", given, what)
+    elif result["type"] == FlowResultType.ABORT:
+        uses.require(f"{prefix}.abort.{result['reason']}", given, what)
+    elif result["type"] == FlowResultType.MENU:
+        step = f"{prefix}.step.{result['step_id']}"
+        for option in result.get("menu_options") or ():
+            uses.require(f"{step}.menu_options.{option}", given, what)
+
+
+@pytest.fixture(autouse=True)
+def translations_used_exist() -> Iterator[TranslationUses]:
+    """Fail a test in which Kilowise used a string that some language lacks.
+
+    Every flow step shown (config, options, subentry and repair flows: the
+    step's texts, each field's label and description, errors, abort
+    reasons), every repair issue raised and every exception with a Kilowise
+    translation key is checked, when it happens, against ``strings.json``
+    and every file under ``translations/``, placeholders included.
+    """
+    uses = TranslationUses([])
+    handle_step = FlowManager._async_handle_step
+    get_or_create = ir.IssueRegistry.async_get_or_create
+    error_init = HomeAssistantError.__init__
+
+    async def checked_step(
+        self: FlowManager, flow: Any, step_id: str, user_input: Any
+    ) -> Any:
+        result = await handle_step(self, flow, step_id, user_input)
+        if (prefix := _flow_prefix(self, flow)) is not None:
+            _check_flow_result(uses, prefix, result)
+        return result
+
+    def checked_issue(
+        self: ir.IssueRegistry, domain: str, issue_id: str, **kwargs: Any
+    ) -> Any:
+        if domain == DOMAIN:
+            key = kwargs["translation_key"]
+            given = kwargs.get("translation_placeholders")
+            uses.require(f"issues.{key}.title", given, f"issue {issue_id}")
+            if kwargs["is_fixable"]:
+                uses.optional(f"issues.{key}.description", given, f"issue {issue_id}")
+            else:
+                uses.require(f"issues.{key}.description", given, f"issue {issue_id}")
+        return get_or_create(self, domain, issue_id, **kwargs)
+
+    def checked_error(self: HomeAssistantError, *args: Any, **kwargs: Any) -> None:
+        error_init(self, *args, **kwargs)
+        if kwargs.get("translation_domain") == DOMAIN:
+            key = kwargs.get("translation_key")
+            uses.require(
+                f"exceptions.{key}.message",
+                kwargs.get("translation_placeholders"),
+                f"{type(self).__name__}",
+            )
+
+    with (
+        patch.object(FlowManager, "_async_handle_step", checked_step),
+        patch.object(ir.IssueRegistry, "async_get_or_create", checked_issue),
+        patch.object(HomeAssistantError, "__init__", checked_error),
+    ):
+        yield uses
+    assert not uses.problems, "strings missing:\n" + "\n".join(
+        dict.fromkeys(uses.problems)
+    )

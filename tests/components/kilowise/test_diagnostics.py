@@ -13,6 +13,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.kilowise.const import CONF_ALLOWED_DIRS, CONF_TRUSTED_KEYS
+
 from .conftest import ENERGY_ATTRIBUTES, MODEL_FREE, SOURCE
 
 
@@ -35,3 +37,26 @@ async def test_diagnostics(
     model = init_integration.runtime_data.artifact
     assert diagnostics["model"]["model_id"] == model.model_id
     assert diagnostics["model"]["metrics"] == model.manifest["metrics"]
+
+
+async def test_diagnostics_redact_paths_and_key_names(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Folders (often under a user's home) and trusted keys' names are redacted."""
+    entry = init_integration
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            CONF_ALLOWED_DIRS: ["/home/alice/kilowise-models"],
+            CONF_TRUSTED_KEYS: ["alice AAAA"],
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    options = diagnostics["entry"]["options"]
+    assert options[CONF_ALLOWED_DIRS] == "**REDACTED**"
+    assert options[CONF_TRUSTED_KEYS] == "**REDACTED**"
+    assert "alice" not in str(diagnostics)
