@@ -499,11 +499,10 @@ class KilowiseRecommendations:
         if self.price_entity:
             state = self.hass.states.get(self.price_entity)
             try:
-                if state is None:
-                    raise PriceError("price_sensor_unavailable")
+                # A sensor that does not exist reads as unavailable (engine's rule).
                 series = parse_price_attributes(
-                    state.state,
-                    state.attributes,
+                    None if state is None else state.state,
+                    {} if state is None else state.attributes,
                     tz=tz,
                     now=now,
                     home_currency=self.hass.config.currency,
