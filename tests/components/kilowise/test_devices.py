@@ -23,12 +23,21 @@ from custom_components.kilowise.const import (
 from .conftest import subentry_id
 
 
-def _service_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
-    """The entry's service device (looked up the way every version allows)."""
+def _device(
+    hass: HomeAssistant, entry: MockConfigEntry, identifier: str
+) -> dr.DeviceEntry | None:
+    """The entry's device with this identifier (looked up as every version allows)."""
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
-    found = [d for d in devices if (DOMAIN, entry.entry_id) in d.identifiers]
-    assert len(found) == 1
-    return found[0]
+    found = [d for d in devices if (DOMAIN, identifier) in d.identifiers]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def _service_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
+    """The entry's service device."""
+    device = _device(hass, entry, entry.entry_id)
+    assert device is not None
+    return device
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -150,7 +159,7 @@ async def test_appliance_added_at_run_time_gets_its_device(
 
     assert entry.state is ConfigEntryState.LOADED
     dryer = subentry_id(entry, "Dryer")
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, dryer)})
+    device = _device(hass, entry, dryer)
     assert device is not None
     assert device.name == "Dryer"
     assert device.via_device_id == _service_device(hass, entry).id
@@ -177,7 +186,7 @@ async def test_removed_appliance_takes_its_device_and_entities(
     washer = subentry_id(entry, "Washing machine")
     dishwasher = subentry_id(entry, "Dishwasher")
     devices = dr.async_get(hass)
-    device = devices.async_get_device(identifiers={(DOMAIN, washer)})
+    device = _device(hass, entry, washer)
     assert device is not None
     entity_ids = [e.entity_id for e in _appliance_entities(hass, entry, washer)]
     assert len(entity_ids) == 2
@@ -204,7 +213,7 @@ async def test_removed_appliance_takes_its_device_and_entities(
     # The entry reloaded: the other appliance goes on, the removed one is gone.
     recommendations = entry.runtime_data.recommendations
     assert set(recommendations.snapshot.plans) == {dishwasher}
-    assert devices.async_get_device(identifiers={(DOMAIN, dishwasher)}) is not None
+    assert _device(hass, entry, dishwasher) is not None
     assert hass.states.get("sensor.dishwasher_recommended_start") is not None
     # No device of the entry is left without an entity.
     used = {

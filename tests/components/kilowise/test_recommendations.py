@@ -612,6 +612,51 @@ async def test_appliance_subentry_flow(
 
 
 @pytest.mark.parametrize(
+    ("fields", "errors", "profile"),
+    [
+        ({CONF_NAME: "  "}, {CONF_NAME: "name_empty"}, None),
+        (
+            {CONF_POWER_PROFILE: "2, -1"},
+            {CONF_POWER_PROFILE: "power_profile_invalid"},
+            None,
+        ),
+        (
+            {CONF_POWER_PROFILE: "2, inf"},
+            {CONF_POWER_PROFILE: "power_profile_invalid"},
+            None,
+        ),
+        (
+            {CONF_POWER_PROFILE: " , "},
+            {CONF_POWER_PROFILE: "power_profile_invalid"},
+            None,
+        ),
+        ({CONF_POWER_PROFILE: "2; 0.5 1"}, {}, [2.0, 0.5, 1.0]),
+    ],
+)
+async def test_appliance_flow_checks_its_fields(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    fields: dict[str, Any],
+    errors: dict[str, str],
+    profile: list[float] | None,
+) -> None:
+    """A blank name or a profile that is not kW values >= 0 is refused, field by field."""
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_APPLIANCE), context={"source": "user"}
+    )
+    base = {CONF_NAME: "Oven", CONF_DURATION_MINUTES: 45, CONF_ENERGY_KWH: 1.2}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**base, **fields}
+    )
+    if errors:
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+        return
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_POWER_PROFILE] == profile
+
+
+@pytest.mark.parametrize(
     ("options", "field", "error"),
     [
         (
