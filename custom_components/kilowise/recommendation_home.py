@@ -27,21 +27,18 @@ if TYPE_CHECKING:
 HOUR = timedelta(hours=1)
 
 
-def day_hours(
+def hourly_use(
     forecast: KilowiseForecast,
-    now: datetime,
-    days: int,
+    start: datetime,
+    end: datetime,
     expected: FloatArray | None = None,
-) -> tuple[datetime, list[float]]:
-    """A local day's start (UTC) and its kWh per hour, ``days`` after today.
+) -> list[float]:
+    """kWh of each hour in ``[start, end)`` (UTC, on the hour).
 
     Measured kWh before the forecast, forecast after: ``expected`` is the
     forecast's kWh per hour to use (p50 by default). NaN where nothing is
-    known. A day of 23 or 25 hours (DST) has 23 or 25 values.
+    known.
     """
-    local_day = dt_util.as_local(now).date() + timedelta(days=days)
-    start = dt_util.as_utc(dt_util.start_of_local_day(local_day))
-    end = dt_util.as_utc(dt_util.start_of_local_day(local_day + timedelta(days=1)))
     fc = forecast.forecast
     ahead = fc.p50 if expected is None else expected
     history = forecast.history.kwh
@@ -55,32 +52,57 @@ def day_hours(
             index = len(history) + offset
             values.append(float(history[index]) if index >= 0 else np.nan)
         moment += HOUR
-    return start, values
+    return values
+
+
+def day_hours(
+    forecast: KilowiseForecast,
+    now: datetime,
+    days: int,
+    expected: FloatArray | None = None,
+) -> tuple[datetime, list[float]]:
+    """A local day's start (UTC) and its kWh per hour, ``days`` after today.
+
+    A day of 23 or 25 hours (DST) has 23 or 25 values (see ``hourly_use``).
+    """
+    local_day = dt_util.as_local(now).date() + timedelta(days=days)
+    start = dt_util.as_utc(dt_util.start_of_local_day(local_day))
+    end = dt_util.as_utc(dt_util.start_of_local_day(local_day + timedelta(days=1)))
+    return start, hourly_use(forecast, start, end, expected)
 
 
 def compute_peaks(
     snapshot: Snapshot, forecast: KilowiseForecast | None, now: datetime
 ) -> None:
-    """Fill in today's peak hour, the peak now, and the future peak periods."""
+    """Fill in today's peak hour, the peak now, and the peak periods to come.
+
+    One series from today's local midnight to the forecast's end (measured
+    hours so far, the p50 forecast after), so that today's peaks are judged
+    against the whole day, measured hours included, wherever they are shown.
+    """
     if forecast is None:
         return
     fc = forecast.forecast
-    start, values = day_hours(forecast, now, 0)
-    day = np.array(values)
-    top = day_peak(day)
+    start = dt_util.as_utc(dt_util.start_of_local_day(dt_util.as_local(now)))
+    kwh = np.array(hourly_use(forecast, start, forecast.end))
+    # A measured hour has no band: its p90 is what it used.
+    p90 = np.array(hourly_use(forecast, start, forecast.end, fc.p90))
+    hours = [start + i * HOUR for i in range(len(kwh))]
+    days = np.array(
+        [dt_util.as_local(hour).date().toordinal() for hour in hours], dtype=np.int64
+    )
+    today = days == days[0]
+    top = day_peak(kwh[today])
     if top is not None:
-        snapshot.peak_hour = start + top * HOUR
-        snapshot.peak_hour_kwh = round(values[top], 3)
+        snapshot.peak_hour = hours[top]
+        snapshot.peak_hour_kwh = round(float(kwh[top]), 3)
         snapshot.peak_hour_measured = snapshot.peak_hour < fc.start
     current = int((now - start) / HOUR)
-    mask = peak_mask(day, np.zeros(len(day), dtype=np.int64))
-    snapshot.peak_now = bool(mask[current]) if 0 <= current < len(mask) else None
-    hours = [fc.hour_start(i) for i in range(fc.hours)]
-    days = np.array(
-        [dt_util.as_local(hour).date().toordinal() for hour in hours],
-        dtype=np.int64,
+    mask = peak_mask(kwh, days)
+    snapshot.peak_now = (
+        bool(mask[current]) if 0 <= current < len(kwh) and today[current] else None
     )
-    for period in peak_periods(fc.p50, days):
+    for period in peak_periods(kwh, days):
         period_end = hours[period.stop - 1] + HOUR
         if period_end <= now:
             continue
@@ -88,8 +110,8 @@ def compute_peaks(
             Peak(
                 start=hours[period.first],
                 end=period_end,
-                kwh=float(fc.p50[period.top]),
-                p90_kwh=float(fc.p90[period.top]),
+                kwh=float(kwh[period.top]),
+                p90_kwh=float(p90[period.top]),
             )
         )
 

@@ -223,6 +223,6 @@ class Snapshot:
     peak_hour_kwh: float | None = None
     peak_hour_measured: bool = False
     peaks: list[Peak] = field(default_factory=list)
-    """Future peak periods, in time order."""
+    """Peak periods that have not ended yet, in time order."""
     today: DayCost | None = None
     tomorrow: DayCost | None = None

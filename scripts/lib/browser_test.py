@@ -47,7 +47,8 @@ NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 APPLIANCES_HEADER = ["Appliance", "Start", "Until", "Cost", "Saving", "Now"]
 RELATIVE = re.compile(
     r"\b(?:in (?P<ahead>\d+|an?|one) (?P<unit_ahead>second|minute|hour|day)s?"
-    r"|(?P<ago>\d+|an?|one) (?P<unit_ago>second|minute|hour|day)s? ago)\b"
+    r"|(?P<ago>\d+|an?|one) (?P<unit_ago>second|minute|hour|day)s? ago)\b",
+    re.IGNORECASE,
 )
 """A time the frontend shows relative to now (en-GB), as in "in 9 hours"."""
 UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -134,10 +135,8 @@ class Checks:
         if match is None:
             self.problems.append(f"{what}: no relative time in {shown!r} ({moment})")
             return
-        count, unit = (
-            match["ahead"] or match["ago"],
-            match["unit_ahead"] or match["unit_ago"],
-        )
+        count = (match["ahead"] or match["ago"]).lower()
+        unit = (match["unit_ahead"] or match["unit_ago"]).lower()
         value = 1 if count in ("a", "an", "one") else int(count)
         seconds = (moment - now).total_seconds() * (1 if match["ahead"] else -1)
         # The frontend rounds to the unit it shows; the page and the API were

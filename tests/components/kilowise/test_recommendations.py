@@ -540,6 +540,27 @@ async def test_peak_warning_fires_the_lead_time_before(
     assert state.state == "on"
 
 
+async def test_peak_now_and_the_next_peak_agree(
+    hass: HomeAssistant, priced_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Hour by hour for a day: on in a peak period, and only then."""
+    recommendations = priced_entry.runtime_data.recommendations
+    seen = set()
+    for _ in range(24):
+        freezer.tick(timedelta(hours=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        now = dt_util.utcnow()
+        snapshot = recommendations.snapshot
+        upcoming = snapshot.peaks[0] if snapshot.peaks else None
+        in_peak = upcoming is not None and upcoming.start <= now < upcoming.end
+        assert snapshot.peak_now is in_peak, (now, upcoming)
+        state = hass.states.get("binary_sensor.kilowise_home_energy_peak_expected_now")
+        assert state.state == ("on" if in_peak else "off")
+        seen.add(in_peak)
+    assert seen == {True, False}
+
+
 async def test_recommended_window_for_other_parts(
     hass: HomeAssistant, priced_entry: MockConfigEntry
 ) -> None:
