@@ -130,16 +130,14 @@ async def test_user_removes_only_stale_devices(
     assert devices.async_get(stale.id) is None
 
 
+def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> list[er.RegistryEntry]:
+    return er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+
+
 def _appliance_entities(
     hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str
 ) -> list[er.RegistryEntry]:
-    return [
-        entity
-        for entity in er.async_entries_for_config_entry(
-            er.async_get(hass), entry.entry_id
-        )
-        if entity.config_subentry_id == subentry_id
-    ]
+    return [e for e in _entities(hass, entry) if e.config_subentry_id == subentry_id]
 
 
 async def test_appliance_added_at_run_time_gets_its_device(
@@ -216,11 +214,6 @@ async def test_removed_appliance_takes_its_device_and_entities(
     assert _device(hass, entry, dishwasher) is not None
     assert hass.states.get("sensor.dishwasher_recommended_start") is not None
     # No device of the entry is left without an entity.
-    used = {
-        entity.device_id
-        for entity in er.async_entries_for_config_entry(
-            er.async_get(hass), entry.entry_id
-        )
-    }
+    used = {entity.device_id for entity in _entities(hass, entry)}
     for left in dr.async_entries_for_config_entry(devices, entry.entry_id):
         assert left.id in used
