@@ -70,12 +70,9 @@ def appliance_schema() -> vol.Schema:
     )
 
 
-def parse_power_profile(text: Any) -> list[float] | None:
+def parse_power_profile(text: str) -> list[float] | None:
     """kW values separated by commas or spaces; None if not all are numbers >= 0."""
-    if isinstance(text, list):
-        parts = [str(value) for value in text]
-    else:
-        parts = str(text or "").replace(";", ",").replace(",", " ").split()
+    parts = text.replace(";", ",").replace(",", " ").split()
     try:
         values = [float(part) for part in parts]
     except ValueError:

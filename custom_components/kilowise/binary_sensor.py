@@ -12,12 +12,11 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.util import dt as dt_util
 
-from .const import SUBENTRY_APPLIANCE
 from .data import KilowiseConfigEntry
+from .recommendation_appliance import is_appliance
 from .recommendation_entity import KilowiseRecommendationEntity
-from .recommendations import Recommendation, Snapshot
+from .recommendation_results import Recommendation, Snapshot, local_iso
 
 PARALLEL_UPDATES = 0
 
@@ -33,15 +32,9 @@ class KilowiseHomeBinarySensorEntityDescription(BinarySensorEntityDescription):
 def _peak_attributes(snapshot: Snapshot) -> dict[str, Any]:
     upcoming = snapshot.peaks[0] if snapshot.peaks else None
     return {
-        "peak_hour_today": None
-        if snapshot.peak_hour is None
-        else dt_util.as_local(snapshot.peak_hour).isoformat(),
-        "next_peak_start": None
-        if upcoming is None
-        else dt_util.as_local(upcoming[0]).isoformat(),
-        "next_peak_end": None
-        if upcoming is None
-        else dt_util.as_local(upcoming[1]).isoformat(),
+        "peak_hour_today": local_iso(snapshot.peak_hour),
+        "next_peak_start": None if upcoming is None else local_iso(upcoming.start),
+        "next_peak_end": None if upcoming is None else local_iso(upcoming.end),
     }
 
 
@@ -68,7 +61,7 @@ async def async_setup_entry(
     assert recommendations is not None
     async_add_entities([KilowiseHomeBinarySensor(recommendations, PEAK_NOW)])
     for subentry in entry.subentries.values():
-        if subentry.subentry_type != SUBENTRY_APPLIANCE:
+        if not is_appliance(subentry):
             continue
         async_add_entities(
             [KilowiseGoodTimeBinarySensor(recommendations, GOOD_TIME, subentry)],

@@ -11,6 +11,7 @@ import numpy as np
 from .const import CONF_ALLOWED_DIRS, CONF_SOURCE_ENTITY, CONF_TRUSTED_KEYS
 from .data import KilowiseConfigEntry
 from .engine import FULL_HISTORY_HOURS
+from .recommendation_diagnostics import recommendation_diagnostics
 
 TO_REDACT = {
     "latitude",
@@ -68,6 +69,9 @@ async def async_get_config_entry_diagnostics(
         "history": None,
         "forecast": None,
         "learning": entry.runtime_data.learning.diagnostics(),
+        "recommendations": None
+        if (recommendations := entry.runtime_data.recommendations) is None
+        else recommendation_diagnostics(recommendations),
     }
     if coordinator.last_update_success and coordinator.data is not None:
         data = coordinator.data

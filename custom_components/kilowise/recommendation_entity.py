@@ -13,11 +13,8 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN
 from .entity import entry_device_info
-from .recommendations import (
-    KilowiseRecommendations,
-    Recommendation,
-    RecommendationError,
-)
+from .recommendation_results import Recommendation, RecommendationError
+from .recommendations import KilowiseRecommendations
 
 
 class KilowiseRecommendationEntity(Entity):

@@ -19,16 +19,16 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.util import dt as dt_util
 
-from .const import SUBENTRY_APPLIANCE
 from .data import KilowiseConfigEntry
+from .recommendation_appliance import is_appliance
 from .recommendation_entity import KilowiseRecommendationEntity
-from .recommendations import (
+from .recommendation_results import (
     DayCost,
-    KilowiseRecommendations,
     Recommendation,
     RecommendationError,
     Snapshot,
 )
+from .recommendations import KilowiseRecommendations
 
 ATTR_ALTERNATIVES = "alternatives"
 
@@ -119,7 +119,7 @@ def recommendation_sensors(
         ]
     groups: list[tuple[list[SensorEntity], str | None]] = [(home, None)]
     for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_APPLIANCE:
+        if is_appliance(subentry):
             groups.append(
                 (
                     [

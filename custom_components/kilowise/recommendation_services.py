@@ -26,11 +26,9 @@ import voluptuous as vol
 from .const import DOMAIN, SERVICE_GET_FORECAST, SERVICE_RECOMMEND
 from .engine import MAX_HORIZON
 from .engine.schedule import Profile
-from .recommendations import (
-    DEFAULT_ALTERNATIVES,
-    KilowiseRecommendations,
-    RecommendationError,
-)
+from .recommendation_planner import DEFAULT_ALTERNATIVES
+from .recommendation_results import RecommendationError
+from .recommendations import KilowiseRecommendations
 
 if TYPE_CHECKING:
     from .data import KilowiseConfigEntry

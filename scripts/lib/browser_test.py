@@ -9,10 +9,13 @@ password):
 
 1. Logs in through the frontend's login form, as a person would.
 2. Opens the Kilowise dashboard (docs/dashboard.yaml) and reads what it shows:
-   the tile cards' states and the markdown table of the 48 forecast hours.
-3. Reads the same sensors through the REST API (``/api/states``) with the
-   frontend's own access token, and checks each number shown against its
-   state or forecast attribute, to the precision shown.
+   the tile cards' states, the markdown table of the 48 forecast hours and the
+   table of the appliances' recommendations.
+3. Reads the same entities through the REST API (``/api/states``) with the
+   frontend's own access token, and checks each value shown against its
+   state or attribute, to the precision shown: numbers, on and off, times
+   (a tile shows a timestamp relative to now, a table in the home's time
+   zone).
 4. Saves screenshots: the dashboard, the config flow and the options dialog.
 
 Exit status 0 when every value matches; the last line sums up.
@@ -23,22 +26,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 import json
 from pathlib import Path
 import re
 import sys
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from demo_screenshot import CHROMIUM_ARGS, log_in, navigate
 from playwright.async_api import Page, async_playwright
 
 DASHBOARD = "/dashboard-kilowise/forecast"
 FORECAST = "sensor.kilowise_home_energy_next_48_hours"
+PEAK_NOW = "binary_sensor.kilowise_home_energy_peak_expected_now"
 EN_DASH = "\u2013"
 """Between p10 and p90 in the forecast table."""
 NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+APPLIANCES_HEADER = ["Appliance", "Start", "Until", "Cost", "Saving", "Now"]
+RELATIVE = re.compile(
+    r"\b(?:in (?P<ahead>\d+|an?|one) (?P<unit_ahead>second|minute|hour|day)s?"
+    r"|(?P<ago>\d+|an?|one) (?P<unit_ago>second|minute|hour|day)s? ago)\b",
+    re.IGNORECASE,
+)
+"""A time the frontend shows relative to now (en-GB), as in "in 9 hours"."""
+UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+ON_OFF = {"on": "On", "off": "Off"}
 
 # Collects every element matching a selector, through open shadow roots.
 DEEP_QUERY = """
@@ -80,6 +94,8 @@ READ_DASHBOARD = (
     text: text(card),
     rows: deep(card, 'tr').filter((row) => row.querySelector('td')).map((row) =>
       Array.from(row.children).map((cell) => cell.textContent.trim())),
+    headers: deep(card, 'tr').filter((row) => row.querySelector('th')).map((row) =>
+      Array.from(row.children).map((cell) => cell.textContent.trim())),
   }));
   return {tiles, tables};
 }
@@ -112,45 +128,175 @@ class Checks:
         if shown != expected:
             self.problems.append(f"{what}: shows {shown!r}, expected {expected!r}")
 
+    def relative(self, what: str, shown: str, moment: datetime, now: datetime) -> None:
+        """``shown`` says ``moment`` relative to ``now``, in the unit it chose."""
+        self.compared += 1
+        match = RELATIVE.search(shown)
+        if match is None:
+            self.problems.append(f"{what}: no relative time in {shown!r} ({moment})")
+            return
+        count = (match["ahead"] or match["ago"]).lower()
+        unit = (match["unit_ahead"] or match["unit_ago"]).lower()
+        value = 1 if count in ("a", "an", "one") else int(count)
+        seconds = (moment - now).total_seconds() * (1 if match["ahead"] else -1)
+        # The frontend rounds to the unit it shows; the page and the API were
+        # read a few seconds apart.
+        if abs(seconds / UNIT_SECONDS[unit] - value) > 1:
+            self.problems.append(f"{what}: shows {shown!r}, the sensor says {moment}")
+
+
+async def api_get(page: Page, url: str, token: str, path: str) -> Any:
+    """GET a REST API path with the frontend's token."""
+    response = await page.context.request.get(
+        f"{url}{path}", headers={"Authorization": f"Bearer {token}"}
+    )
+    if not response.ok:
+        raise RuntimeError(f"GET {path}: HTTP {response.status}")
+    return await response.json()
+
 
 async def api_states(page: Page, url: str, token: str) -> dict[str, dict[str, Any]]:
     """Every state, read through the REST API with the frontend's token."""
-    response = await page.context.request.get(
-        f"{url}/api/states", headers={"Authorization": f"Bearer {token}"}
+    states = await api_get(page, url, token, "/api/states")
+    return {state["entity_id"]: state for state in states}
+
+
+def check_tile(checks: Checks, tile: dict[str, Any], state: dict[str, Any]) -> None:
+    """A tile shows its entity's state: a number, on or off, a time, or why not."""
+    entity, text = tile["entity"], tile["text"]
+    value = state["state"]
+    words = {"unknown": "Unknown", "unavailable": "Unavailable"}
+    if value in words:
+        checks.equal(
+            f"{entity} (tile)",
+            words[value] if words[value] in text else text,
+            words[value],
+        )
+        return
+    if entity.startswith("binary_sensor."):
+        shown = next((w for w in ON_OFF.values() if re.search(rf"\b{w}\b", text)), text)
+        checks.equal(f"{entity} (tile)", shown, ON_OFF[value])
+        return
+    if state["attributes"].get("device_class") == "timestamp":
+        checks.relative(
+            f"{entity} (tile)",
+            text,
+            datetime.fromisoformat(value),
+            datetime.now(UTC),
+        )
+        return
+    try:
+        number = float(value)
+    except ValueError:
+        checks.compared += 1  # a text state (translated): nothing to compute
+        return
+    unit = state["attributes"].get("unit_of_measurement", "")
+    numbers = re.findall(rf"(-?\d+(?:[.,]\d+)?)\s*{re.escape(unit)}", text)
+    checks.number(entity, numbers[-1] if numbers else text, number)
+
+
+def check_appliances(
+    checks: Checks,
+    shown: dict[str, Any],
+    states: dict[str, dict[str, Any]],
+    tz: ZoneInfo,
+) -> None:
+    """The appliances' table: each row is its recommended-start sensor's plan."""
+    table = next(
+        (t for t in shown["tables"] if APPLIANCES_HEADER in t["headers"]), None
     )
-    if not response.ok:
-        raise RuntimeError(f"GET /api/states: HTTP {response.status}")
-    return {state["entity_id"]: state for state in await response.json()}
+    starts = {
+        entity: state
+        for entity, state in states.items()
+        if entity.startswith("sensor.") and entity.endswith("_recommended_start")
+    }
+    if table is None:
+        checks.problems.append("the appliances' table is not on the dashboard")
+        return
+    rows = [row for row in table["rows"] if len(row) == len(APPLIANCES_HEADER)]
+    checks.equal("appliances in the table", str(len(rows)), str(len(starts)))
+    for row in rows:
+        name = row[0]
+        # The row names the appliance's device; the sensor is "<device> <name>".
+        entity, state = next(
+            (
+                (entity, state)
+                for entity, state in starts.items()
+                if state["attributes"].get("friendly_name", "").startswith(f"{name} ")
+            ),
+            (None, None),
+        )
+        if entity is None or state is None:
+            checks.problems.append(f"appliance {name!r}: no recommended-start sensor")
+            continue
+        attributes = state["attributes"]
+        start = datetime.fromisoformat(state["state"]).astimezone(tz)
+        checks.equal(f"{entity} start", row[1], start.strftime("%a %H:%M"))
+        end = datetime.fromisoformat(attributes["end"])
+        checks.equal(f"{entity} end", row[2], end.strftime("%a %H:%M"))
+        unit = attributes["currency"] if attributes["basis"] == "prices" else "kW"
+        value = (
+            attributes["expected_cost"]
+            if attributes["basis"] == "prices"
+            else attributes["expected_load_kw"]
+        )
+        checks.equal(f"{entity} unit", row[3].split()[-1], unit)
+        checks.number(f"{entity} cost", row[3], value)
+        if attributes["saving"] is None:
+            checks.equal(f"{entity} saving", row[4], EN_DASH)
+        else:
+            checks.number(f"{entity} saving", row[4], attributes["saving"])
+        good = entity.replace("sensor.", "binary_sensor.", 1).replace(
+            "_recommended_start", "_good_time_to_run"
+        )
+        expected = "good time" if states[good]["state"] == "on" else "wait"
+        checks.equal(f"{good} (table)", row[5], expected)
 
 
-def check_dashboard(shown: dict[str, Any], states: dict[str, dict[str, Any]]) -> Checks:
-    """Compare the dashboard's numbers with the sensors' states."""
+def check_next_peak(
+    checks: Checks, shown: dict[str, Any], states: dict[str, dict[str, Any]]
+) -> None:
+    """The next predicted peak, as the peak sensor's attributes give it."""
+    attributes = states[PEAK_NOW]["attributes"]
+    if not attributes.get("next_peak_start"):
+        return
+    text = " ".join(t["text"] for t in shown["tables"])
+    match = re.search(
+        rf"Next predicted peak: (\w{{3}} \d\d:\d\d){EN_DASH}(\d\d:\d\d)", text
+    )
+    if match is None:
+        checks.problems.append("the next predicted peak is not on the dashboard")
+        return
+    start = datetime.fromisoformat(attributes["next_peak_start"])
+    end = datetime.fromisoformat(attributes["next_peak_end"])
+    checks.equal("next peak start", match.group(1), start.strftime("%a %H:%M"))
+    checks.equal("next peak end", match.group(2), end.strftime("%H:%M"))
+
+
+def check_dashboard(
+    shown: dict[str, Any], states: dict[str, dict[str, Any]], tz: ZoneInfo
+) -> Checks:
+    """Compare what the dashboard shows with the entities' states."""
     checks = Checks()
     tiles = [tile for tile in shown["tiles"] if tile["entity"]]
     if not tiles:
         checks.problems.append("no tile card on the dashboard")
     for tile in tiles:
-        entity = tile["entity"]
-        state = states.get(entity)
+        state = states.get(tile["entity"])
         if state is None:
-            checks.problems.append(f"{entity}: shown, but not in /api/states")
+            checks.problems.append(f"{tile['entity']}: shown, but not in /api/states")
             continue
-        try:
-            value = float(state["state"])
-        except ValueError:
-            # Unknown, unavailable or a text state: the tile says so.
-            checks.compared += 1
-            words = {"unknown": "Unknown", "unavailable": "Unavailable"}
-            expected = words.get(state["state"])
-            if expected and expected not in tile["text"]:
-                checks.problems.append(
-                    f"{entity}: {tile['text']!r} for {state['state']}"
-                )
-            continue
-        unit = state["attributes"].get("unit_of_measurement", "")
-        numbers = re.findall(rf"(-?\d+(?:[.,]\d+)?)\s*{re.escape(unit)}", tile["text"])
-        checks.number(entity, numbers[-1] if numbers else tile["text"], value)
+        check_tile(checks, tile, state)
+    check_forecast_table(checks, shown, states)
+    check_appliances(checks, shown, states, tz)
+    check_next_peak(checks, shown, states)
+    return checks
 
+
+def check_forecast_table(
+    checks: Checks, shown: dict[str, Any], states: dict[str, dict[str, Any]]
+) -> None:
+    """The 48 hours' table: the total, each hour's label, median and band."""
     forecast = states[FORECAST]
     hours = forecast["attributes"].get("forecast") or []
     table = next(
@@ -158,7 +304,7 @@ def check_dashboard(shown: dict[str, Any], states: dict[str, dict[str, Any]]) ->
     )
     if table is None or not hours:
         checks.problems.append("the forecast table is not on the dashboard")
-        return checks
+        return
     total = re.search(
         r"([\d.,]+) kWh expected over the next (\d+) hours", table["text"]
     )
@@ -183,7 +329,22 @@ def check_dashboard(shown: dict[str, Any], states: dict[str, dict[str, Any]]) ->
             low, _, high = cells[2].partition(EN_DASH)
             checks.number(f"hour {position} ({label}) p10", low, hour["p10"])
             checks.number(f"hour {position} ({label}) p90", high, hour["p90"])
-    return checks
+
+
+def recommendation_entities(states: dict[str, dict[str, Any]]) -> list[str]:
+    """The recommendation entities the dashboard shows (home and appliances)."""
+    return [
+        entity
+        for entity in states
+        if entity == PEAK_NOW
+        or entity.endswith(("_recommended_start", "_good_time_to_run"))
+        or entity.startswith(
+            (
+                "sensor.kilowise_home_energy_expected_cost_",
+                "sensor.kilowise_home_energy_peak_hour",
+            )
+        )
+    ]
 
 
 async def read_dashboard(page: Page) -> dict[str, Any]:
@@ -192,10 +353,14 @@ async def read_dashboard(page: Page) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while True:
         shown: dict[str, Any] = await page.evaluate(READ_DASHBOARD)
-        ready = any(
-            "expected over the next" in t["text"] and len(t["rows"]) > 10
-            for t in shown["tables"]
-        ) and any(NUMBER.search(t["text"]) for t in shown["tiles"])
+        ready = (
+            any(
+                "expected over the next" in t["text"] and len(t["rows"]) > 10
+                for t in shown["tables"]
+            )
+            and any(APPLIANCES_HEADER in t["headers"] for t in shown["tables"])
+            and any(NUMBER.search(t["text"]) for t in shown["tiles"])
+        )
         if ready:
             return shown
         if time.monotonic() > deadline:
@@ -258,18 +423,21 @@ async def run(args: argparse.Namespace, info: dict[str, Any]) -> int:
         token = await page.evaluate(
             "async () => (await window.hassConnection).auth.accessToken"
         )
+        tz = ZoneInfo((await api_get(page, url, token, "/api/config"))["time_zone"])
         for attempt in range(3):
             before = await api_states(page, url, token)
             shown = await read_dashboard(page)
             after = await api_states(page, url, token)
-            # An hourly refresh between the two reads changes the numbers:
-            # read again rather than compare two different forecasts.
-            if before[FORECAST]["last_updated"] == after[FORECAST]["last_updated"]:
+            # A refresh between the two reads (the forecast's hourly one, the
+            # recommendations' quarter-hourly one) changes what is shown:
+            # read again rather than compare two different states.
+            if all(
+                before[entity]["last_updated"] == after[entity]["last_updated"]
+                for entity in (FORECAST, *recommendation_entities(after))
+            ):
                 break
-            print(
-                f"  the forecast refreshed while reading (attempt {attempt + 1}); again"
-            )
-        checks = check_dashboard(shown, after)
+            print(f"  the sensors changed while reading (attempt {attempt + 1}); again")
+        checks = check_dashboard(shown, after, tz)
         await shot(page, out / "dashboard.png", full_page=True)
         if not args.no_flows:
             await capture_flows(page, out)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+import json
 import pathlib
 import sys
 import threading
@@ -28,6 +29,7 @@ from homeassistant.components.recorder.models import (
 )
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.components.repairs.issue_handler import RepairsFlowManager
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
     ATTR_FRIENDLY_NAME,
@@ -47,7 +49,23 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from sqlalchemy.orm import Session
 from syrupy.matchers import path_type
 
-from custom_components.kilowise.const import BUNDLED_MODEL, CONF_SOURCE_ENTITY, DOMAIN
+from custom_components.kilowise.const import (
+    BUNDLED_MODEL,
+    CONF_DURATION_MINUTES,
+    CONF_EARLIEST_START,
+    CONF_ENERGY_ENTITY,
+    CONF_ENERGY_KWH,
+    CONF_LATEST_END,
+    CONF_NAME,
+    CONF_PEAK_WARNING_MINUTES,
+    CONF_POWER_PROFILE,
+    CONF_PRICE_ENTITY,
+    CONF_SOURCE_ENTITY,
+    CONF_SWITCH_ENTITY,
+    DOMAIN,
+    SUBENTRY_APPLIANCE,
+)
+from model_builder.datasets import default_data_dir
 
 from . import translation_files
 
@@ -79,6 +97,9 @@ MODEL_FREE = path_type(
         r"(.*\.)?(model_id|created|sha256)": (str,),
         r".*model_version\.state": (str,),
         r".*\.(metrics|training|libraries|trees)": (dict,),
+        # Where the forecast's peaks fall (and so the peak warnings pending).
+        r"recommendations\.(peaks|peak_hour|peak_now)": (list, str, bool),
+        r"recommendations\.events\.pending": (int,),
     },
     regex=True,
 )
@@ -293,14 +314,7 @@ def household() -> np.ndarray:
 @pytest.fixture
 def mock_config_entry() -> MockConfigEntry:
     """A Kilowise entry forecasting from ``sensor.home_energy``."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=ENTRY_TITLE,
-        data={CONF_SOURCE_ENTITY: SOURCE},
-        unique_id=SOURCE,
-        version=1,
-        minor_version=1,
-    )
+    return make_entry({}, [])
 
 
 @pytest.fixture
@@ -410,6 +424,9 @@ def translations_used_exist() -> Iterator[TranslationUses]:
     and every file under ``translations/``, placeholders included.
     """
     uses = TranslationUses([])
+    # Read (and cache) the files now: read first inside a check, with
+    # Kilowise's frames on the stack, they would count as its blocking calls.
+    translation_files.all_flat()
     handle_step = FlowManager._async_handle_step
     get_or_create = ir.IssueRegistry.async_get_or_create
     error_init = HomeAssistantError.__init__
@@ -454,3 +471,142 @@ def translations_used_exist() -> Iterator[TranslationUses]:
     assert not uses.problems, "strings missing:\n" + "\n".join(
         dict.fromkeys(uses.problems)
     )
+
+
+# --- Recommendations: a price sensor and appliances --------------------------
+# Prices are illustrative day-ahead-shaped numbers in each integration's
+# attribute shape (tests/fixtures/prices); the dishwasher's sub-meter is the
+# real Konstanz dishwasher counter, moved to end where the household data ends.
+
+PRICES = pathlib.Path(__file__).parents[2] / "fixtures" / "prices"
+PRICE_SENSOR = "sensor.electricity_price"
+DISHWASHER_METER = "sensor.dishwasher_energy"
+
+KONSTANZ = (
+    pathlib.Path("opsd_household_residential4")
+    / "household_data_60min_singleindex_residential4.csv"
+)
+METER_HOURS = 24 * 90
+
+
+DISHWASHER: dict[str, Any] = {
+    CONF_NAME: "Dishwasher",
+    CONF_DURATION_MINUTES: 150.0,
+    CONF_ENERGY_KWH: 1.1,
+    CONF_POWER_PROFILE: [],
+    CONF_SWITCH_ENTITY: "switch.dishwasher",
+    CONF_ENERGY_ENTITY: DISHWASHER_METER,
+    CONF_EARLIEST_START: "20:00:00",
+    CONF_LATEST_END: "07:00:00",
+}
+WASHER: dict[str, Any] = {
+    CONF_NAME: "Washing machine",
+    CONF_DURATION_MINUTES: 90.0,
+    CONF_ENERGY_KWH: 0.0,
+    CONF_POWER_PROFILE: [2.0, 0.2, 0.2, 0.6],
+    CONF_SWITCH_ENTITY: None,
+    CONF_ENERGY_ENTITY: None,
+    CONF_EARLIEST_START: None,
+    CONF_LATEST_END: None,
+}
+
+
+def price_fixture(name: str) -> dict[str, Any]:
+    """A price sensor's state and attributes in one integration's shape."""
+    return dict(json.loads((PRICES / f"{name}.json").read_text()))
+
+
+def set_price_sensor(hass: HomeAssistant, name: str, **overrides: Any) -> None:
+    """``sensor.electricity_price`` publishing a price fixture."""
+    data = price_fixture(name)
+    hass.states.async_set(PRICE_SENSOR, data["state"], data["attributes"] | overrides)
+
+
+def konstanz_dishwasher() -> np.ndarray:
+    """kWh per hour of the real Konstanz dishwasher, 90 days before it stops."""
+    with (default_data_dir() / KONSTANZ).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    counter = np.array(
+        [
+            float(row["DE_KN_residential4_dishwasher"])
+            if row["DE_KN_residential4_dishwasher"]
+            else np.nan
+            for row in rows
+        ]
+    )
+    last = int(np.flatnonzero(~np.isnan(counter))[-1])
+    return np.diff(counter[last - METER_HOURS : last + 1])
+
+
+def make_entry(
+    options: dict[str, Any], appliances: list[dict[str, Any]]
+) -> MockConfigEntry:
+    """A Kilowise entry with these options and appliance subentries."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=ENTRY_TITLE,
+        data={CONF_SOURCE_ENTITY: SOURCE},
+        unique_id=SOURCE,
+        version=1,
+        minor_version=1,
+        options=options,
+        subentries_data=[
+            ConfigSubentryData(
+                data=appliance,
+                subentry_type=SUBENTRY_APPLIANCE,
+                title=appliance[CONF_NAME],
+                unique_id=None,
+            )
+            for appliance in appliances
+        ],
+    )
+
+
+@pytest.fixture
+async def dishwasher_meter(hass: HomeAssistant) -> np.ndarray:
+    """The dishwasher's sub-meter statistics (real Konstanz counter)."""
+    use = konstanz_dishwasher()
+    await async_import(
+        hass,
+        DISHWASHER_METER,
+        "kWh",
+        meter_statistics(use, start=DATA_END - timedelta(hours=len(use))),
+    )
+    hass.states.async_set(
+        DISHWASHER_METER,
+        "321.0",
+        {
+            "device_class": "energy",
+            "unit_of_measurement": "kWh",
+            "state_class": "total_increasing",
+        },
+    )
+    return use
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Add and set up an entry, and wait for what it starts in the background."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return entry
+
+
+@pytest.fixture
+async def priced_entry(
+    hass: HomeAssistant,
+    source_statistics: None,
+    dishwasher_meter: np.ndarray,
+) -> MockConfigEntry:
+    """Kilowise with a Nord Pool price sensor, a dishwasher and a washing machine."""
+    set_price_sensor(hass, "nordpool_hourly")
+    entry = make_entry(
+        {CONF_PRICE_ENTITY: PRICE_SENSOR, CONF_PEAK_WARNING_MINUTES: 30},
+        [DISHWASHER, WASHER],
+    )
+    return await setup_entry(hass, entry)
+
+
+def subentry_id(entry: MockConfigEntry, name: str) -> str:
+    """The id of the entry's subentry titled ``name``."""
+    return next(s.subentry_id for s in entry.subentries.values() if s.title == name)

@@ -1,19 +1,22 @@
 """docs/dashboard.yaml against a real Kilowise entry (the browser test draws it).
 
 The dashboard names the entities of a source called "Home energy", as the
-demo's and these tests' source is; its markdown cards are Home Assistant
-templates, rendered here by each supported Home Assistant.
+demo's and these tests' source is, and of the demo's dishwasher; the entry
+here has prices and two appliances, like the demo. Its markdown cards are Home
+Assistant templates, rendered here by each supported Home Assistant.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 import re
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.template import Template
+from homeassistant.util import dt as dt_util, slugify
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
@@ -24,6 +27,9 @@ DASHBOARD = REPO / "docs" / "dashboard.yaml"
 DASHBOARDS = sorted((REPO / "docs").glob("dashboard*.yaml"))
 """The dashboard and its optional chart view (docs/dashboard-apexcharts.yaml)."""
 FORECAST = "sensor.kilowise_home_energy_next_48_hours"
+EN_DASH = "\u2013"
+PEAK_NOW = "binary_sensor.kilowise_home_energy_peak_expected_now"
+ENTITY_ID = re.compile(r"\b(?:binary_sensor|sensor)\.[a-z0-9_]+")
 
 
 def _cards(node: Any) -> Iterator[dict[str, Any]]:
@@ -38,47 +44,58 @@ def _cards(node: Any) -> Iterator[dict[str, Any]]:
 
 
 async def test_dashboard_names_existing_entities(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, priced_entry: MockConfigEntry
 ) -> None:
     """Every entity the dashboards show is one Kilowise (or the source) has."""
     assert len(DASHBOARDS) >= 2
     text = "\n".join(path.read_text(encoding="utf-8") for path in DASHBOARDS)
     for path in DASHBOARDS:
         assert yaml.safe_load(path.read_text(encoding="utf-8"))
-    named = set(re.findall(r"\bsensor\.[a-z0-9_]+", text))
+    named = set(ENTITY_ID.findall(text))
+    assert any(name.startswith("binary_sensor.") for name in named)
     registry = er.async_get(hass)
     existing = {
         entry.entity_id
-        for entry in er.async_entries_for_config_entry(
-            registry, init_integration.entry_id
-        )
+        for entry in er.async_entries_for_config_entry(registry, priced_entry.entry_id)
     }
     assert named <= existing | {SOURCE}, named - existing - {SOURCE}
     # Disabled-by-default sensors would show as errors on a fresh install.
     disabled = {
         entry.entity_id
-        for entry in er.async_entries_for_config_entry(
-            registry, init_integration.entry_id
-        )
+        for entry in er.async_entries_for_config_entry(registry, priced_entry.entry_id)
         if entry.disabled_by is not None
     }
     assert not named & disabled
 
 
-async def test_dashboard_templates_render_the_forecast(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
-    """The forecast table renders one row per hour pair, with the sensor's values."""
+def _rendered(hass: HomeAssistant) -> list[str]:
+    """The dashboard's markdown cards, rendered."""
     markdown = [
         card["content"]
         for card in _cards(yaml.safe_load(DASHBOARD.read_text(encoding="utf-8")))
         if card.get("type") == "markdown"
     ]
     assert markdown
-    rendered = [
+    return [
         str(Template(content, hass).async_render(parse_result=False))
         for content in markdown
     ]
+
+
+def _rows(text: str) -> list[list[str]]:
+    """The body rows of a markdown table, as stripped cells."""
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("|") and not line.startswith(("|:", "| Hour", "| Appl"))
+    ]
+
+
+async def test_dashboard_templates_render_the_forecast(
+    hass: HomeAssistant, priced_entry: MockConfigEntry
+) -> None:
+    """The forecast table renders one row per hour pair, with the sensor's values."""
+    rendered = _rendered(hass)
     table = next(text for text in rendered if "expected over the next" in text)
     hours = hass.states.get(FORECAST).attributes["forecast"]
     rows = [
@@ -95,3 +112,38 @@ async def test_dashboard_templates_render_the_forecast(
     # The accuracy card lists the model's measured homes.
     accuracy = next(text for text in rendered if "Measured before release" in text)
     assert "Sceaux" in accuracy
+
+
+async def test_dashboard_templates_render_the_recommendations(
+    hass: HomeAssistant, priced_entry: MockConfigEntry
+) -> None:
+    """One row per appliance with its sensors' values; the next peak below."""
+    table = next(text for text in _rendered(hass) if "| Appliance |" in text)
+    rows = {row[0]: row for row in _rows(table)}
+    assert set(rows) == {"Dishwasher", "Washing machine"}
+    for name, row in rows.items():
+        object_id = slugify(name)
+        start = hass.states.get(f"sensor.{object_id}_recommended_start")
+        good = hass.states.get(f"binary_sensor.{object_id}_good_time_to_run")
+        attributes = start.attributes
+        local = dt_util.as_local(datetime.fromisoformat(start.state))
+        end = datetime.fromisoformat(attributes["end"])
+        assert row[1] == local.strftime("%a %H:%M")
+        assert row[2] == end.strftime("%a %H:%M")
+        assert attributes["basis"] == "prices"
+        assert row[3] == f"{attributes['expected_cost']:.2f} EUR"
+        saving = attributes["saving"]
+        assert row[4] == (EN_DASH if saving is None else f"{saving:.2f} EUR")
+        assert row[5] == ("good time" if good.state == "on" else "wait")
+    peak = hass.states.get(PEAK_NOW).attributes
+    first = datetime.fromisoformat(peak["next_peak_start"]).strftime("%a %H:%M")
+    last = datetime.fromisoformat(peak["next_peak_end"]).strftime("%H:%M")
+    assert f"Next predicted peak: **{first}{EN_DASH}{last}**" in table
+
+
+async def test_dashboard_without_appliances_says_how_to_add_one(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An entry without appliances: the table gives way to where to add one."""
+    card = next(text for text in _rendered(hass) if "Add appliance" in text)
+    assert "| Appliance |" not in card

@@ -1,24 +1,43 @@
-"""Devices of an entry: stale ones removed at set-up or by the user."""
+"""Devices of an entry: appliances come and go at run time; stale ones removed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.kilowise.const import DOMAIN
+from custom_components.kilowise.const import (
+    CONF_DURATION_MINUTES,
+    CONF_ENERGY_KWH,
+    CONF_NAME,
+    DOMAIN,
+    SUBENTRY_APPLIANCE,
+)
+
+from .conftest import subentry_id
+
+
+def _device(
+    hass: HomeAssistant, entry: MockConfigEntry, identifier: str
+) -> dr.DeviceEntry | None:
+    """The entry's device with this identifier (looked up as every version allows)."""
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    found = [d for d in devices if (DOMAIN, identifier) in d.identifiers]
+    assert len(found) <= 1
+    return found[0] if found else None
 
 
 def _service_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
-    """The entry's service device (looked up the way every version allows)."""
-    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
-    found = [d for d in devices if (DOMAIN, entry.entry_id) in d.identifiers]
-    assert len(found) == 1
-    return found[0]
+    """The entry's service device."""
+    device = _device(hass, entry, entry.entry_id)
+    assert device is not None
+    return device
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -109,3 +128,92 @@ async def test_user_removes_only_stale_devices(
     response = await remove(stale.id)
     assert response["success"]
     assert devices.async_get(stale.id) is None
+
+
+def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> list[er.RegistryEntry]:
+    return er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+
+
+def _appliance_entities(
+    hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str
+) -> list[er.RegistryEntry]:
+    return [e for e in _entities(hass, entry) if e.config_subentry_id == subentry_id]
+
+
+async def test_appliance_added_at_run_time_gets_its_device(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An appliance added through its flow brings its device and entities at once."""
+    entry = init_integration
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_APPLIANCE), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Dryer", CONF_DURATION_MINUTES: 60, CONF_ENERGY_KWH: 2.5},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert entry.state is ConfigEntryState.LOADED
+    dryer = subentry_id(entry, "Dryer")
+    device = _device(hass, entry, dryer)
+    assert device is not None
+    assert device.name == "Dryer"
+    assert device.via_device_id == _service_device(hass, entry).id
+    entities = _appliance_entities(hass, entry, dryer)
+    assert {entity.entity_id for entity in entities} == {
+        "sensor.dryer_recommended_start",
+        "binary_sensor.dryer_good_time_to_run",
+    }
+    for entity in entities:
+        assert entity.device_id == device.id
+        state = hass.states.get(entity.entity_id)
+        assert state is not None
+        assert state.state != "unavailable"
+
+
+async def test_removed_appliance_takes_its_device_and_entities(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    priced_entry: MockConfigEntry,
+) -> None:
+    """Deleting an appliance removes its device, entities, plan and events."""
+    assert await async_setup_component(hass, "config", {})
+    entry = priced_entry
+    washer = subentry_id(entry, "Washing machine")
+    dishwasher = subentry_id(entry, "Dishwasher")
+    devices = dr.async_get(hass)
+    device = _device(hass, entry, washer)
+    assert device is not None
+    entity_ids = [e.entity_id for e in _appliance_entities(hass, entry, washer)]
+    assert len(entity_ids) == 2
+    recommendations = entry.runtime_data.recommendations
+    assert washer in recommendations.snapshot.plans
+
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "config_entries/subentries/delete",
+            "entry_id": entry.entry_id,
+            "subentry_id": washer,
+        }
+    )
+    assert (await client.receive_json())["success"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert devices.async_get(device.id) is None
+    assert _appliance_entities(hass, entry, washer) == []
+    for entity_id in entity_ids:
+        assert er.async_get(hass).async_get(entity_id) is None
+        assert hass.states.get(entity_id) is None
+    # The entry reloaded: the other appliance goes on, the removed one is gone.
+    recommendations = entry.runtime_data.recommendations
+    assert set(recommendations.snapshot.plans) == {dishwasher}
+    assert _device(hass, entry, dishwasher) is not None
+    assert hass.states.get("sensor.dishwasher_recommended_start") is not None
+    # No device of the entry is left without an entity.
+    used = {entity.device_id for entity in _entities(hass, entry)}
+    for left in dr.async_entries_for_config_entry(devices, entry.entry_id):
+        assert left.id in used

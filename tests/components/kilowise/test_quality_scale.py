@@ -136,9 +136,27 @@ def _config_entry_unloading() -> None:
     assert inspect.iscoroutinefunction(integration.async_unload_entry)
 
 
+def _subentry_flows() -> dict[str, type]:
+    flow = importlib.import_module(f"{integration.__name__}.config_flow")
+    entry = MockConfigEntry(domain=DOMAIN)
+    flows: dict[str, type] = flow.KilowiseConfigFlow.async_get_supported_subentry_types(
+        entry
+    )
+    return flows
+
+
 def _reconfiguration_flow() -> None:
     flow = importlib.import_module(f"{integration.__name__}.config_flow")
     assert hasattr(flow.KilowiseConfigFlow, "async_step_reconfigure")
+    for subentry_flow in _subentry_flows().values():
+        assert hasattr(subentry_flow, "async_step_reconfigure"), subentry_flow
+
+
+def _dynamic_devices() -> None:
+    # Appliances come as subentries, added at run time through their flow.
+    assert _subentry_flows()
+    for subentry_flow in _subentry_flows().values():
+        assert hasattr(subentry_flow, "async_step_user"), subentry_flow
 
 
 def _diagnostics() -> None:
@@ -163,8 +181,12 @@ def _unique_config_entry() -> None:
 
 def _has_entity_name() -> None:
     entity = importlib.import_module(f"{integration.__name__}.entity")
+    recommendation = importlib.import_module(
+        f"{integration.__name__}.recommendation_entity"
+    )
     # (Home Assistant turns _attr_ values into properties: read the class body.)
-    assert "_attr_has_entity_name = True" in inspect.getsource(entity.KilowiseEntity)
+    for base in (entity.KilowiseEntity, recommendation.KilowiseRecommendationEntity):
+        assert "_attr_has_entity_name = True" in inspect.getsource(base)
 
 
 def _brands() -> None:
@@ -189,6 +211,7 @@ CODE_CHECKS: dict[str, Callable[[], None]] = {
     "brands": _brands,
     "config-entry-unloading": _config_entry_unloading,
     "diagnostics": _diagnostics,
+    "dynamic-devices": _dynamic_devices,
     "has-entity-name": _has_entity_name,
     "inject-websession": _inject_websession,
     "parallel-updates": _parallel_updates,
@@ -216,15 +239,25 @@ async def test_actions_exist_without_entries(hass: HomeAssistant) -> None:
 
 
 async def test_entities_follow_the_rules(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, priced_entry: MockConfigEntry
 ) -> None:
-    """Unique ids from the entry, names from translations, noisy ones disabled."""
+    """Unique ids from the entry, names from translations, noisy ones disabled.
+
+    The entry has prices and appliances, so that every kind of entity is there.
+    """
     entries = er.async_entries_for_config_entry(
-        er.async_get(hass), init_integration.entry_id
+        er.async_get(hass), priced_entry.entry_id
     )
-    assert entries
+    assert {entry.domain for entry in entries} == {"sensor", "binary_sensor"}
+    assert {entry.config_subentry_id for entry in entries} == {
+        None,
+        *priced_entry.subentries,
+    }
     for entry in entries:
-        assert entry.unique_id.startswith(f"{init_integration.entry_id}_")
+        prefix = f"{priced_entry.entry_id}_"
+        if entry.config_subentry_id is not None:
+            prefix += f"{entry.config_subentry_id}_"
+        assert entry.unique_id.startswith(prefix)
         assert entry.translation_key is not None
         assert entry.has_entity_name
         assert entry.original_icon is None  # icons come from icons.json

@@ -9,14 +9,12 @@ illustrative day-ahead-shaped numbers in each integration's attribute shape
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime, timedelta
 import json
 from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
@@ -34,16 +32,11 @@ from syrupy.matchers import path_type
 
 from custom_components.kilowise.const import (
     CONF_DURATION_MINUTES,
-    CONF_EARLIEST_START,
     CONF_ENERGY_ENTITY,
     CONF_ENERGY_KWH,
-    CONF_LATEST_END,
     CONF_NAME,
-    CONF_PEAK_WARNING_MINUTES,
     CONF_POWER_PROFILE,
     CONF_PRICE_ENTITY,
-    CONF_SOURCE_ENTITY,
-    CONF_SWITCH_ENTITY,
     CONF_TARIFF,
     DOMAIN,
     EVENT_PEAK_WARNING,
@@ -53,30 +46,23 @@ from custom_components.kilowise.const import (
 from custom_components.kilowise.engine.prices import parse_price_attributes
 from custom_components.kilowise.engine.schedule import Profile, run_costs, schedule
 from custom_components.kilowise.recommendations import RecommendationError
-from model_builder.datasets import default_data_dir
 
 from .conftest import (
-    DATA_END,
     ENTRY_TITLE,
+    PRICE_SENSOR,
     SOURCE,
-    async_import,
-    meter_statistics,
+    WASHER,
+    make_entry,
+    set_price_sensor,
+    setup_entry,
+    subentry_id,
 )
 
-PRICES = Path(__file__).parents[2] / "fixtures" / "prices"
-PRICE_SENSOR = "sensor.electricity_price"
-DISHWASHER_METER = "sensor.dishwasher_energy"
 STRINGS = json.loads(
     (
         Path(__file__).parents[3] / "custom_components" / "kilowise" / "strings.json"
     ).read_text()
 )
-KONSTANZ = (
-    Path("opsd_household_residential4")
-    / "household_data_60min_singleindex_residential4.csv"
-)
-METER_HOURS = 24 * 90
-
 RESPONSE_MATCHER = path_type(
     {
         # Load-based numbers come from the model's forecast; structure only.
@@ -86,123 +72,6 @@ RESPONSE_MATCHER = path_type(
     },
     regex=True,
 )
-
-DISHWASHER: dict[str, Any] = {
-    CONF_NAME: "Dishwasher",
-    CONF_DURATION_MINUTES: 150.0,
-    CONF_ENERGY_KWH: 1.1,
-    CONF_POWER_PROFILE: [],
-    CONF_SWITCH_ENTITY: "switch.dishwasher",
-    CONF_ENERGY_ENTITY: DISHWASHER_METER,
-    CONF_EARLIEST_START: "20:00:00",
-    CONF_LATEST_END: "07:00:00",
-}
-WASHER: dict[str, Any] = {
-    CONF_NAME: "Washing machine",
-    CONF_DURATION_MINUTES: 90.0,
-    CONF_ENERGY_KWH: 0.0,
-    CONF_POWER_PROFILE: [2.0, 0.2, 0.2, 0.6],
-    CONF_SWITCH_ENTITY: None,
-    CONF_ENERGY_ENTITY: None,
-    CONF_EARLIEST_START: None,
-    CONF_LATEST_END: None,
-}
-
-
-def price_fixture(name: str) -> dict[str, Any]:
-    return dict(json.loads((PRICES / f"{name}.json").read_text()))
-
-
-def set_price_sensor(hass: HomeAssistant, name: str, **overrides: Any) -> None:
-    data = price_fixture(name)
-    hass.states.async_set(PRICE_SENSOR, data["state"], data["attributes"] | overrides)
-
-
-def konstanz_dishwasher() -> np.ndarray:
-    """kWh per hour of the real Konstanz dishwasher, 90 days before it stops."""
-    with (default_data_dir() / KONSTANZ).open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    counter = np.array(
-        [
-            float(row["DE_KN_residential4_dishwasher"])
-            if row["DE_KN_residential4_dishwasher"]
-            else np.nan
-            for row in rows
-        ]
-    )
-    last = int(np.flatnonzero(~np.isnan(counter))[-1])
-    return np.diff(counter[last - METER_HOURS : last + 1])
-
-
-def make_entry(
-    options: dict[str, Any], appliances: list[dict[str, Any]]
-) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=ENTRY_TITLE,
-        data={CONF_SOURCE_ENTITY: SOURCE},
-        unique_id=SOURCE,
-        version=1,
-        minor_version=1,
-        options=options,
-        subentries_data=[
-            ConfigSubentryData(
-                data=appliance,
-                subentry_type=SUBENTRY_APPLIANCE,
-                title=appliance[CONF_NAME],
-                unique_id=None,
-            )
-            for appliance in appliances
-        ],
-    )
-
-
-@pytest.fixture
-async def dishwasher_meter(hass: HomeAssistant) -> np.ndarray:
-    """The dishwasher's sub-meter statistics (real Konstanz counter)."""
-    use = konstanz_dishwasher()
-    await async_import(
-        hass,
-        DISHWASHER_METER,
-        "kWh",
-        meter_statistics(use, start=DATA_END - timedelta(hours=len(use))),
-    )
-    hass.states.async_set(
-        DISHWASHER_METER,
-        "321.0",
-        {
-            "device_class": "energy",
-            "unit_of_measurement": "kWh",
-            "state_class": "total_increasing",
-        },
-    )
-    return use
-
-
-async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return entry
-
-
-@pytest.fixture
-async def priced_entry(
-    hass: HomeAssistant,
-    source_statistics: None,
-    dishwasher_meter: np.ndarray,
-) -> MockConfigEntry:
-    """Kilowise with a Nord Pool price sensor, a dishwasher and a washing machine."""
-    set_price_sensor(hass, "nordpool_hourly")
-    entry = make_entry(
-        {CONF_PRICE_ENTITY: PRICE_SENSOR, CONF_PEAK_WARNING_MINUTES: 30},
-        [DISHWASHER, WASHER],
-    )
-    return await setup_entry(hass, entry)
-
-
-def subentry_id(entry: MockConfigEntry, name: str) -> str:
-    return next(s.subentry_id for s in entry.subentries.values() if s.title == name)
 
 
 async def recommend(
@@ -639,7 +508,8 @@ async def test_peak_warning_fires_the_lead_time_before(
     """kilowise_peak_warning fires 30 minutes (the option) before a peak."""
     events = async_capture_events(hass, EVENT_PEAK_WARNING)
     recommendations = priced_entry.runtime_data.recommendations
-    peak_start, _, kwh, p90 = recommendations.snapshot.peaks[0]
+    peak = recommendations.snapshot.peaks[0]
+    peak_start, kwh, p90 = peak.start, peak.kwh, peak.p90_kwh
     assert peak_start > dt_util.utcnow()
     freezer.move_to(peak_start - timedelta(minutes=31))
     async_fire_time_changed(hass)
@@ -650,15 +520,15 @@ async def test_peak_warning_fires_the_lead_time_before(
     await hass.async_block_till_done()
     assert len(events) == 1
     # The forecast was refreshed on the way: the peak's numbers are today's.
-    now_start, now_end, now_kwh, now_p90 = recommendations.snapshot.peaks[0]
-    assert now_start == peak_start
+    now_peak = recommendations.snapshot.peaks[0]
+    assert now_peak.start == peak_start
     assert events[0].data == {
         "config_entry_id": priced_entry.entry_id,
         "title": ENTRY_TITLE,
         "peak_start": dt_util.as_local(peak_start).isoformat(),
-        "peak_end": dt_util.as_local(now_end).isoformat(),
-        "expected_kwh": round(now_kwh, 3),
-        "p90_kwh": round(now_p90, 3),
+        "peak_end": dt_util.as_local(now_peak.end).isoformat(),
+        "expected_kwh": round(now_peak.kwh, 3),
+        "p90_kwh": round(now_peak.p90_kwh, 3),
         "lead_time_minutes": 30,
     }
     assert 0 < kwh <= p90
@@ -668,6 +538,27 @@ async def test_peak_warning_fires_the_lead_time_before(
     assert len(events) == 1
     state = hass.states.get("binary_sensor.kilowise_home_energy_peak_expected_now")
     assert state.state == "on"
+
+
+async def test_peak_now_and_the_next_peak_agree(
+    hass: HomeAssistant, priced_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Hour by hour for a day: on in a peak period, and only then."""
+    recommendations = priced_entry.runtime_data.recommendations
+    seen = set()
+    for _ in range(24):
+        freezer.tick(timedelta(hours=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        now = dt_util.utcnow()
+        snapshot = recommendations.snapshot
+        upcoming = snapshot.peaks[0] if snapshot.peaks else None
+        in_peak = upcoming is not None and upcoming.start <= now < upcoming.end
+        assert snapshot.peak_now is in_peak, (now, upcoming)
+        state = hass.states.get("binary_sensor.kilowise_home_energy_peak_expected_now")
+        assert state.state == ("on" if in_peak else "off")
+        seen.add(in_peak)
+    assert seen == {True, False}
 
 
 async def test_recommended_window_for_other_parts(
@@ -739,6 +630,51 @@ async def test_appliance_subentry_flow(
     state = hass.states.get("sensor.dryer_recommended_start")
     assert state.attributes["duration_minutes"] == 45
     assert state.attributes["profile_source"] == "configured"
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors", "profile"),
+    [
+        ({CONF_NAME: "  "}, {CONF_NAME: "name_empty"}, None),
+        (
+            {CONF_POWER_PROFILE: "2, -1"},
+            {CONF_POWER_PROFILE: "power_profile_invalid"},
+            None,
+        ),
+        (
+            {CONF_POWER_PROFILE: "2, inf"},
+            {CONF_POWER_PROFILE: "power_profile_invalid"},
+            None,
+        ),
+        (
+            {CONF_POWER_PROFILE: " , "},
+            {CONF_POWER_PROFILE: "power_profile_invalid"},
+            None,
+        ),
+        ({CONF_POWER_PROFILE: "2; 0.5 1"}, {}, [2.0, 0.5, 1.0]),
+    ],
+)
+async def test_appliance_flow_checks_its_fields(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    fields: dict[str, Any],
+    errors: dict[str, str],
+    profile: list[float] | None,
+) -> None:
+    """A blank name or a profile that is not kW values >= 0 is refused, field by field."""
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_APPLIANCE), context={"source": "user"}
+    )
+    base = {CONF_NAME: "Oven", CONF_DURATION_MINUTES: 45, CONF_ENERGY_KWH: 1.2}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**base, **fields}
+    )
+    if errors:
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+        return
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_POWER_PROFILE] == profile
 
 
 @pytest.mark.parametrize(
