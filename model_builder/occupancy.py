@@ -74,9 +74,12 @@ def office_hours(history: occ.SourceHistory) -> list[tuple[datetime, float]]:
     """Occupied share of each known local hour of the office (UTC hour starts)."""
     first = history.changes[0][0].astimezone(OFFICE_TIME_ZONE)
     start = first.replace(minute=0, second=0, microsecond=0)
-    end = history.changes[-1][0].astimezone(OFFICE_TIME_ZONE).replace(
-        minute=0, second=0, microsecond=0
-    ) + HOUR
+    end = (
+        history.changes[-1][0]
+        .astimezone(OFFICE_TIME_ZONE)
+        .replace(minute=0, second=0, microsecond=0)
+        + HOUR
+    )
     # Ground truth: no hold (the sensor is the occupancy itself), never stuck.
     timeline = occ.status_timeline(
         [history], start, end, hold=timedelta(0), stale_after=timedelta(days=365)
@@ -108,7 +111,9 @@ class Replay:
 Forecaster = Callable[[occ.OccupancyModel, datetime, int], list[float]]
 
 
-def _model_forecast(model: occ.OccupancyModel, start: datetime, hours: int) -> list[float]:
+def _model_forecast(
+    model: occ.OccupancyModel, start: datetime, hours: int
+) -> list[float]:
     return model.forecast(start, hours, OFFICE_TIME_ZONE)
 
 
@@ -135,8 +140,10 @@ def replay(
     week are always scored too, and the prior alone for each prior used.
     """
     if variants is None:
-        variants = (("Kilowise forecast (prior: daytime)", occ.Prior.DAYTIME, _model_forecast),)
-    by_hour = {start: share for start, share in shares}
+        variants = (
+            ("Kilowise forecast (prior: daytime)", occ.Prior.DAYTIME, _model_forecast),
+        )
+    by_hour = dict(shares)
     days: dict[datetime, list[datetime]] = {}
     for start, _share in shares:
         local = start.astimezone(OFFICE_TIME_ZONE)

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from .datasets import default_data_dir
 from .engine import thermal as th
@@ -50,7 +51,9 @@ PREHEAT_RISE = 1.0
 """°C: warm-ups at least this large are the ones a preheat is checked on."""
 
 
-def load_house(data_dir: Path | None = None) -> tuple[list[datetime], dict[str, np.ndarray]]:
+def load_house(
+    data_dir: Path | None = None,
+) -> tuple[list[datetime], dict[str, npt.NDArray[np.float64]]]:
     """Times (UTC; the file's clock never changes) and °C per room column."""
     path = (data_dir or default_data_dir()) / HOUSE_FILE
     times: list[datetime] = []
@@ -66,7 +69,9 @@ def load_house(data_dir: Path | None = None) -> tuple[list[datetime], dict[str, 
     return times, {name: np.asarray(v) for name, v in columns.items()}
 
 
-def samples(times: list[datetime], temperature: np.ndarray) -> list[th.ThermalSample]:
+def samples(
+    times: list[datetime], temperature: npt.NDArray[np.float64]
+) -> list[th.ThermalSample]:
     """Thermostat-like samples: the temperature and a warming/cooling action."""
     smooth = np.convolve(temperature, np.ones(3) / 3, mode="same")
     smooth[0], smooth[-1] = temperature[0], temperature[-1]
@@ -124,7 +129,9 @@ def _median(values: list[float]) -> float:
     return float(np.median(values)) if values else float("nan")
 
 
-def evaluate_room(times: list[datetime], temperature: np.ndarray, column: str) -> RoomResult:
+def evaluate_room(
+    times: list[datetime], temperature: npt.NDArray[np.float64], column: str
+) -> RoomResult:
     """Replay a room: predict each run with what was learned before it started."""
     runs = th.segments(samples(times, temperature))
     model = th.ThermalModel()
@@ -151,7 +158,10 @@ def evaluate_room(times: list[datetime], temperature: np.ndarray, column: str) -
                 )
             if rise >= PREHEAT_RISE:
                 early.append(
-                    (_early(run, model.heating_rate), _early(run, th.DEFAULT_HEATING_RATE))
+                    (
+                        _early(run, model.heating_rate),
+                        _early(run, th.DEFAULT_HEATING_RATE),
+                    )
                 )
         else:
             cooling.append(
@@ -174,7 +184,9 @@ def evaluate_room(times: list[datetime], temperature: np.ndarray, column: str) -
         cooling_error_learned_min=_median([c[0] for c in cooling]),
         cooling_error_default_min=_median([c[1] for c in cooling]),
         warm_ups=len(early),
-        preheat_on_time=float(np.mean([e[0] >= 0 for e in early])) if early else float("nan"),
+        preheat_on_time=float(np.mean([e[0] >= 0 for e in early]))
+        if early
+        else float("nan"),
         preheat_early_min=_median([e[0] for e in early]),
         preheat_on_time_default=float(np.mean([e[1] >= 0 for e in early]))
         if early

@@ -25,6 +25,7 @@ from .const import (
     ISSUE_SOURCE_UNAVAILABLE,
     LOGGER,
 )
+from .control import KilowiseControl
 from .coordinator import KilowiseCoordinator
 from .data import KilowiseConfigEntry, KilowiseData
 from .engine import ArtifactError
@@ -32,7 +33,7 @@ from .learning import KilowiseLearning
 from .model_manager import KilowiseModels, async_remove_models
 from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.SWITCH]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -83,6 +84,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
     )
     # What was learned loads in the background: it never delays start-up.
     learning.async_start()
+    control = KilowiseControl(hass, entry)
+    entry.runtime_data.control = control
+    control.async_start()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
@@ -109,6 +113,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) ->
     """Delete the entry's loaded models and what was learned about the home."""
     await async_remove_models(hass, entry.entry_id)
     await KilowiseLearning.async_remove_store(hass, entry.entry_id)
+    await KilowiseControl.async_remove_store(hass, entry.entry_id)
 
 
 async def _async_options_updated(

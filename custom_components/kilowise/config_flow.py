@@ -15,6 +15,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
 from homeassistant.const import (
@@ -36,11 +37,13 @@ from .const import (
     DEFAULT_FORECAST_HOURS,
     DOMAIN,
     MIN_FORECAST_HOURS,
+    SUBENTRY_ZONE,
 )
 from .engine import MAX_HORIZON
 from .engine.signing import SignatureError
 from .history import SourceKind
 from .model_manager import parse_trusted_key
+from .zone_flow import ZoneSubentryFlow
 
 ATTR_STATE_CLASS = "state_class"
 
@@ -218,6 +221,14 @@ class KilowiseConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> KilowiseOptionsFlow:
         """Options of an entry."""
         return KilowiseOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Zones to control are subentries of the home's entry."""
+        return {SUBENTRY_ZONE: ZoneSubentryFlow}
 
 
 OPTIONS_SCHEMA = vol.Schema(

@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 from .engine import Artifact
 
 if TYPE_CHECKING:
+    from .control import KilowiseControl
     from .coordinator import KilowiseCoordinator
     from .learning import KilowiseLearning
     from .model_manager import KilowiseModels
@@ -32,3 +33,5 @@ class KilowiseData:
     coordinator: KilowiseCoordinator
     models: KilowiseModels
     learning: KilowiseLearning
+    control: KilowiseControl | None = None
+    """Occupancy-aware control of the entry's zones (its zone subentries)."""

@@ -31,6 +31,7 @@ from .engine import FULL_HISTORY_HOURS
 from .engine.accuracy import Accuracy
 from .entity import KilowiseEntity
 from .learning import STATUSES, KilowiseLearning
+from .zone_sensor import async_setup_zone_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -202,6 +203,7 @@ async def async_setup_entry(
         for description in ACCURACY_SENSORS
     )
     async_add_entities(entities)
+    async_setup_zone_sensors(entry, async_add_entities)
 
 
 class KilowiseForecastSensor(KilowiseEntity, SensorEntity):

@@ -81,7 +81,11 @@ def test_away_needs_every_presence_source() -> None:
     """Away when all persons are away and the room is empty; empty while one is home."""
     room = _reading("binary_sensor.motion", "off", 60)
     away = zone_status(
-        [room, _reading("person.alice", "not_home", 40), _reading("person.bob", "Work", 90)],
+        [
+            room,
+            _reading("person.alice", "not_home", 40),
+            _reading("person.bob", "Work", 90),
+        ],
         NOW,
         HOLD,
         STALE,
@@ -90,7 +94,11 @@ def test_away_needs_every_presence_source() -> None:
     # The zone became unoccupied when its last source turned absent.
     assert away.since == NOW - 40 * MIN
     empty = zone_status(
-        [room, _reading("person.alice", "not_home", 40), _reading("person.bob", "home", 90)],
+        [
+            room,
+            _reading("person.alice", "not_home", 40),
+            _reading("person.bob", "home", 90),
+        ],
         NOW,
         HOLD,
         STALE,
@@ -98,7 +106,11 @@ def test_away_needs_every_presence_source() -> None:
     assert empty.status is Status.EMPTY
     # A person whose tracker is unavailable may be home: not away.
     unsure = zone_status(
-        [room, _reading("person.alice", "not_home", 40), _reading("person.bob", "unavailable", 9)],
+        [
+            room,
+            _reading("person.alice", "not_home", 40),
+            _reading("person.bob", "unavailable", 9),
+        ],
         NOW,
         HOLD,
         STALE,
@@ -114,7 +126,10 @@ def test_zone_without_room_sensors_follows_presence() -> None:
     nobody = zone_status([_reading("zone.home", "0", 10)], NOW, HOLD, STALE)
     assert nobody.status is Status.AWAY
     unknown = zone_status(
-        [_reading("person.alice", "not_home", 10), _reading("person.bob", "unknown", 10)],
+        [
+            _reading("person.alice", "not_home", 10),
+            _reading("person.bob", "unknown", 10),
+        ],
         NOW,
         HOLD,
         STALE,
@@ -127,11 +142,15 @@ def test_unusable_room_sensor_makes_the_zone_unknown_unless_another_is_on() -> N
     """An unavailable or stuck room sensor could hide somebody: unknown, not empty."""
     unavailable = _reading("binary_sensor.a", "unavailable", 1)
     assert (
-        zone_status([unavailable, _reading("binary_sensor.b", "off", 60)], NOW, HOLD, STALE).status
+        zone_status(
+            [unavailable, _reading("binary_sensor.b", "off", 60)], NOW, HOLD, STALE
+        ).status
         is Status.UNKNOWN
     )
     assert (
-        zone_status([unavailable, _reading("binary_sensor.b", "on", 3)], NOW, HOLD, STALE).status
+        zone_status(
+            [unavailable, _reading("binary_sensor.b", "on", 3)], NOW, HOLD, STALE
+        ).status
         is Status.OCCUPIED
     )
     stuck = zone_status([_reading("binary_sensor.a", "on", 25 * 60)], NOW, HOLD, STALE)
@@ -204,7 +223,9 @@ def test_model_learns_a_routine_and_forgets_an_old_one() -> None:
     model = OccupancyModel(prior=Prior.FLAT)
     start = datetime(2027, 1, 4, 0, 0, tzinfo=PARIS).astimezone(UTC)  # Monday
 
-    def weeks(first: datetime, count: int, occupied_hours: range) -> list[tuple[datetime, float]]:
+    def weeks(
+        first: datetime, count: int, occupied_hours: range
+    ) -> list[tuple[datetime, float]]:
         hours = []
         for index in range(count * HOURS_PER_WEEK):
             when = first + timedelta(hours=index)
@@ -214,10 +235,12 @@ def test_model_learns_a_routine_and_forgets_an_old_one() -> None:
 
     model.fold(weeks(start, 4, range(18, 23)), PARIS)
     table = model.probabilities()
-    assert table[18] > 0.8 and table[12] < 0.2
+    assert table[18] > 0.8
+    assert table[12] < 0.2
     model.fold(weeks(start + timedelta(weeks=4), 12, range(8, 12)), PARIS)
     table = model.probabilities()
-    assert table[9] > 0.8 and table[19] < 0.2
+    assert table[9] > 0.8
+    assert table[19] < 0.2
 
 
 def test_model_round_trips_through_json() -> None:
@@ -233,19 +256,19 @@ def test_model_round_trips_through_json() -> None:
 
 
 @pytest.mark.parametrize(
-    "damage",
+    ("damage", "message"),
     [
-        {"occupied": [0.0] * 10},
-        {"observed": ["x"] * HOURS_PER_WEEK},
-        {"occupied": [2.0] * HOURS_PER_WEEK},
-        {"learned_until": "2027-03-01T00:00:00"},
-        {"occupied": None},
+        ({"occupied": [0.0] * 10}, "finite numbers"),
+        ({"observed": ["x"] * HOURS_PER_WEEK}, "not an occupancy model"),
+        ({"occupied": [2.0] * HOURS_PER_WEEK}, "out of range"),
+        ({"learned_until": "2027-03-01T00:00:00"}, "no time zone"),
+        ({"occupied": None}, "finite numbers"),
     ],
 )
-def test_damaged_model_is_refused(damage: dict[str, object]) -> None:
+def test_damaged_model_is_refused(damage: dict[str, object], message: str) -> None:
     """A store that does not hold a valid model raises ValueError."""
     data = {**OccupancyModel().as_dict(), **damage}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         OccupancyModel.from_dict(data, Prior.HOME)
 
 

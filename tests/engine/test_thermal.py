@@ -31,7 +31,11 @@ def simulate(
     start_temp: float = 17.0,
     heat_rate: float = 1.6,
     cool_rate: float = 0.4,
-    schedule: tuple[tuple[float, float], ...] = ((1.0, 19.0), (8.0, 21.0), (10.0, 17.0)),
+    schedule: tuple[tuple[float, float], ...] = (
+        (1.0, 19.0),
+        (8.0, 21.0),
+        (10.0, 17.0),
+    ),
     step: timedelta = timedelta(minutes=5),
     first: datetime = T0,
 ) -> list[ThermalSample]:
@@ -56,7 +60,9 @@ def simulate(
         elif temperature > target + 0.2:
             heating = False
         samples.append(
-            ThermalSample(moment, round(temperature, 1), target, "heating" if heating else "idle")
+            ThermalSample(
+                moment, round(temperature, 1), target, "heating" if heating else "idle"
+            )
         )
         hours_step = step / timedelta(hours=1)
         temperature += (heat_rate if heating else -cool_rate) * hours_step
@@ -68,7 +74,8 @@ def test_segments_of_a_heated_room() -> None:
     """Heating up to the target and cooling down after a setback are segments."""
     found = segments(simulate(24))
     kinds = [s.kind for s in found]
-    assert Kind.HEATING in kinds and Kind.COOLING in kinds
+    assert Kind.HEATING in kinds
+    assert Kind.COOLING in kinds
     for segment in found:
         # Temperatures come in tenths of a degree: a short drift of 0.3 °C
         # reads its rate within a third.
@@ -77,7 +84,8 @@ def test_segments_of_a_heated_room() -> None:
         assert segment.end - segment.start >= timedelta(minutes=30)
     # The setback from 21 to 17 °C is one long cooling segment.
     longest = max((s for s in found if s.kind is Kind.COOLING), key=lambda s: s.hours)
-    assert longest.t_start >= 20.8 and longest.t_end <= 17.1
+    assert longest.t_start >= 20.8
+    assert longest.t_end <= 17.1
     assert longest.rate == pytest.approx(0.4, rel=0.05)
 
 
@@ -97,7 +105,9 @@ def test_unknown_temperature_or_action_breaks_a_run() -> None:
         ThermalSample(s.time, None if i == 12 else s.temperature, s.target, s.action)
         for i, s in enumerate(base)
     ]
-    assert all(s.end <= broken[12].time or s.start >= broken[12].time for s in segments(broken))
+    assert all(
+        s.end <= broken[12].time or s.start >= broken[12].time for s in segments(broken)
+    )
     fan = [ThermalSample(s.time, s.temperature, s.target, "fan") for s in base]
     assert segments(fan) == []
 
@@ -140,33 +150,57 @@ def test_model_round_trips_and_refuses_damage() -> None:
     again = ThermalModel.from_dict(json.loads(json.dumps(model.as_dict())))
     assert again.heating == model.heating
     assert again.learned_until == model.learned_until
-    for damage in ({"heating": ["x"]}, {"cooling": [float("nan")]}, {"learned_until": "2027-01-01"}):
-        with pytest.raises(ValueError):
+    for damage, message in (
+        ({"heating": ["x"]}, "not a thermal model"),
+        ({"cooling": [float("nan")]}, "finite"),
+        ({"learned_until": "2027-01-01"}, "no time zone"),
+    ):
+        with pytest.raises(ValueError, match=message):
             ThermalModel.from_dict({**model.as_dict(), **damage})
 
 
 def test_heating_time_has_a_margin() -> None:
     """Three degrees at 1.5 °C/h: two hours, with the margin and the slack."""
-    assert heating_time(17.0, 20.0, 1.5) == timedelta(hours=2 * PREHEAT_MARGIN) + PREHEAT_SLACK
+    assert (
+        heating_time(17.0, 20.0, 1.5)
+        == timedelta(hours=2 * PREHEAT_MARGIN) + PREHEAT_SLACK
+    )
     assert heating_time(20.5, 20.0, 1.5) == timedelta(0)
+
+
+def _start(
+    arrival: datetime,
+    current: float | None,
+    *,
+    rate: float = 1.5,
+    cap: float = 5.0,
+) -> datetime:
+    """Preheat start to 20 °C from a setback of 17 °C, cooling at 0.3 °C/h."""
+    return preheat_start(
+        T0,
+        arrival,
+        current=current,
+        comfort=20.0,
+        setback=17.0,
+        heating_rate=rate,
+        cooling_rate=0.3,
+        max_lead=timedelta(hours=cap),
+    )
 
 
 def test_preheat_start_accounts_for_cooling_and_the_cap() -> None:
     """Later start when the room is warm, never before the cap, now when late."""
     now = T0
     arrival = now + timedelta(hours=4)
-    from_setback = preheat_start(now, arrival, 17.0, 20.0, 17.0, 1.5, 0.3, timedelta(hours=5))
+    from_setback = _start(arrival, 17.0)
     assert arrival - from_setback == heating_time(17.0, 20.0, 1.5)
     # A room still at 19 °C cools towards 17 °C meanwhile: its start is later
     # than from 17 °C, but earlier than if it stayed at 19 °C.
-    warm = preheat_start(now, arrival, 19.0, 20.0, 17.0, 1.5, 0.3, timedelta(hours=5))
+    warm = _start(arrival, 19.0)
     assert from_setback < warm < arrival - heating_time(19.0, 20.0, 1.5)
     # Check the found start: the room cooled, then heats just in time.
     cooled = 19.0 - 0.3 * (warm - now) / timedelta(hours=1)
     assert warm + heating_time(cooled, 20.0, 1.5) == pytest.approx(arrival, abs=MIN)
-    capped = preheat_start(now, arrival, 10.0, 20.0, 17.0, 0.5, 0.3, timedelta(hours=2))
-    assert capped == arrival - timedelta(hours=2)
-    late = preheat_start(now, now + timedelta(minutes=20), 17.0, 20.0, 17.0, 1.5, 0.3, timedelta(hours=3))
-    assert late == now
-    unknown = preheat_start(now, arrival, None, 20.0, 17.0, 1.5, 0.3, timedelta(hours=5))
-    assert unknown == from_setback
+    assert _start(arrival, 10.0, rate=0.5, cap=2.0) == arrival - timedelta(hours=2)
+    assert _start(now + timedelta(minutes=20), 17.0) == now
+    assert _start(arrival, None) == from_setback

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import itertools
 
 import pytest
 
@@ -27,14 +28,15 @@ def test_office_history_has_its_gaps(shares: list) -> None:
     starts = [start for start, _share in shares]
     gaps = [
         (a.astimezone(OFFICE_TIME_ZONE), b.astimezone(OFFICE_TIME_ZONE))
-        for a, b in zip(starts, starts[1:], strict=False)
+        for a, b in itertools.pairwise(starts)
         if b - a > timedelta(hours=1)
     ]
     assert len(gaps) == 2
     assert all(0.0 <= share <= 1.0 for _start, share in shares)
     # Weekends are empty, weekday working hours mostly occupied.
     weekend = [s for t, s in shares if t.astimezone(OFFICE_TIME_ZONE).weekday() >= 5]
-    assert weekend and max(weekend) == 0.0
+    assert weekend
+    assert max(weekend) == 0.0
 
 
 def test_forecast_beats_the_constant_and_matches_last_week(shares: list) -> None:

@@ -22,17 +22,24 @@ def test_every_room_gets_plausible_rates(rooms: list[RoomResult]) -> None:
     for room in rooms:
         assert th.HEATING_BOUNDS[0] <= room.heating_rate <= th.HEATING_BOUNDS[1]
         assert th.COOLING_BOUNDS[0] <= room.cooling_rate <= th.COOLING_BOUNDS[1]
-        assert room.heating_runs >= 20 and room.cooling_runs >= 20
+        assert room.heating_runs >= 20
+        assert room.cooling_runs >= 20
 
 
-def test_learned_rates_predict_better_than_the_defaults(rooms: list[RoomResult]) -> None:
+def test_learned_rates_predict_better_than_the_defaults(
+    rooms: list[RoomResult],
+) -> None:
     """Indoors, the learned heating rate predicts every room's warming runs better
     than the default; the cooling rate does so in most rooms."""
     indoor = [r for r in rooms if r.column != OUTDOORS]
     assert len(indoor) == 8
     for room in indoor:
-        assert room.heating_error_learned_min < room.heating_error_default_min, room.room
-    better_cooling = [r for r in indoor if r.cooling_error_learned_min < r.cooling_error_default_min]
+        assert room.heating_error_learned_min < room.heating_error_default_min, (
+            room.room
+        )
+    better_cooling = [
+        r for r in indoor if r.cooling_error_learned_min < r.cooling_error_default_min
+    ]
     assert len(better_cooling) >= 6
 
 

@@ -139,7 +139,9 @@ class Decision:
         )
 
 
-def _hold(entity_id: str, hold: Hold, mode: Mode | None = None, **detail: Any) -> Decision:
+def _hold(
+    entity_id: str, hold: Hold, mode: Mode | None = None, **detail: Any
+) -> Decision:
     return Decision(entity_id, None, hold, mode, detail=detail)
 
 
@@ -165,7 +167,8 @@ class Guard:
     ``override_until`` ends a pause after a manual change; ``planned`` is the
     next or current planned run of a deferrable load, ``run_started`` the
     start of the planned run Kilowise started (each run is started once),
-    ``run_until`` when the run it started ends; ``last_key`` the last action
+    ``run_until`` when the run it started ends, ``last_run_end`` the end of
+    the last planned run that is over; ``last_key`` the last action
     issued or logged (a dry run logs each action once, not every minute).
     """
 
@@ -174,6 +177,7 @@ class Guard:
     planned: RunWindow | None = None
     run_started: datetime | None = None
     run_until: datetime | None = None
+    last_run_end: datetime | None = None
     last_key: tuple[Any, ...] | None = None
 
     def actions_last_hour(self, now: datetime) -> int:
@@ -195,7 +199,11 @@ class Guard:
         self.run_until = run.end
 
     def settle_run(self, now: datetime, on: bool | None) -> None:
-        """Forget a run that is over once its load is off (by Kilowise or by hand)."""
+        """Move past a planned run that is over; forget a run Kilowise started
+        once it is over and its load is off (by Kilowise or by hand)."""
+        if self.planned is not None and now >= self.planned.end:
+            self.last_run_end = self.planned.end
+            self.planned = None
         if self.run_until is not None and now >= self.run_until and on is False:
             self.run_until = None
 
@@ -210,6 +218,7 @@ class Guard:
             "planned": None if self.planned is None else self.planned.as_dict(),
             "run_started": iso(self.run_started),
             "run_until": iso(self.run_until),
+            "last_run_end": iso(self.last_run_end),
         }
 
     @classmethod
@@ -221,6 +230,7 @@ class Guard:
             planned=None if planned is None else RunWindow.from_dict(planned),
             run_started=_time(data.get("run_started")),
             run_until=_time(data.get("run_until")),
+            last_run_end=_time(data.get("last_run_end")),
         )
 
 
@@ -371,6 +381,7 @@ def plan_preheat(
     zone: ZoneReading,
     outlook: Outlook | None,
     settings: ClimateSettings,
+    *,
     current: float | None,
     heating_rate: float,
     cooling_rate: float,
@@ -389,19 +400,21 @@ def plan_preheat(
         and now - zone.since > settings.away_preheat_limit
     ):
         return None
-    setback = settings.temperature(Mode.AWAY if zone.status is Status.AWAY else Mode.ECO)
+    setback = settings.temperature(
+        Mode.AWAY if zone.status is Status.AWAY else Mode.ECO
+    )
     for arrival in outlook.arrivals(settings.preheat_threshold):
         if arrival + settings.arrival_grace <= now:
             continue
         start = preheat_start(
             now,
             arrival,
-            current,
-            settings.temperature(Mode.COMFORT),
-            setback,
-            heating_rate,
-            cooling_rate,
-            settings.max_preheat,
+            current=current,
+            comfort=settings.temperature(Mode.COMFORT),
+            setback=setback,
+            heating_rate=heating_rate,
+            cooling_rate=cooling_rate,
+            max_lead=settings.max_preheat,
         )
         return Preheat(arrival, start)
     return None
@@ -434,6 +447,7 @@ def decide_climate(
     entity_id: str,
     now: datetime,
     zone: ZoneReading,
+    *,
     preheat: Preheat | None,
     settings: ClimateSettings,
     state: ClimateState,
@@ -451,7 +465,11 @@ def decide_climate(
     if preheat is not None:
         detail = {"arrival": preheat.arrival, "preheat_start": preheat.start}
     if state.hvac_mode == "off":
-        if state.current is not None and state.current < floor and state.supports_target:
+        if (
+            state.current is not None
+            and state.current < floor
+            and state.supports_target
+        ):
             return Decision(
                 entity_id,
                 Action(
@@ -465,10 +483,18 @@ def decide_climate(
                 detail={"current": state.current},
             )
         return _hold(entity_id, Hold.HVAC_OFF)
-    if state.target is not None and state.target < floor - TARGET_TOLERANCE and state.supports_target:
+    if (
+        state.target is not None
+        and state.target < floor - TARGET_TOLERANCE
+        and state.supports_target
+    ):
         return Decision(
             entity_id,
-            Action("climate", "set_temperature", {"temperature": _clamped(floor, state, floor)}),
+            Action(
+                "climate",
+                "set_temperature",
+                {"temperature": _clamped(floor, state, floor)},
+            ),
             Reason.FROST,
             Mode.FROST,
             safety=True,
@@ -549,7 +575,9 @@ def decide_light(
                 entity_id,
                 Action("light", "turn_off"),
                 Reason.NO_OCCUPANCY,
-                detail={"minutes_without_occupancy": int(empty_for / timedelta(minutes=1))},
+                detail={
+                    "minutes_without_occupancy": int(empty_for / timedelta(minutes=1))
+                },
             )
     if (
         not state.on
@@ -631,7 +659,11 @@ def daily_windows(
     for days in range(-1, 3):
         day = local_day + timedelta(days=days)
         start = datetime.combine(day, settings.window_start, tzinfo=tz)
-        end_day = day if settings.window_end > settings.window_start else day + timedelta(days=1)
+        end_day = (
+            day
+            if settings.window_end > settings.window_start
+            else day + timedelta(days=1)
+        )
         end = datetime.combine(end_day, settings.window_end, tzinfo=tz)
         windows.append((start.astimezone(UTC), end.astimezone(UTC)))
     return windows
@@ -642,18 +674,19 @@ def plan_run(
     now: datetime,
     tz: tzinfo,
     settings: RunSettings,
-    previous: RunWindow | None,
+    *,
+    after: datetime | None,
     provider: WindowProvider | None,
 ) -> RunWindow:
-    """The next run of a deferrable load, after the ``previous`` one.
+    """The next run of a deferrable load, once ``after`` (the last run's end).
 
     One run per daily window: the first window that has not ended and starts
-    after the previous run ended. The provider's answer is used when it fits
-    the window; otherwise (or without a provider) the run starts at the
-    window's start. A run is never planned to end after its window.
+    after the last run ended. The provider's answer is used when it fits the
+    window; otherwise (or without a provider) the run starts at the window's
+    start. A run is never planned to end after its window.
     """
     for start, end in daily_windows(now, tz, settings):
-        if end <= now or (previous is not None and start < previous.end):
+        if end <= now or (after is not None and start < after):
             continue
         duration = min(settings.duration, end - start)
         if provider is not None:
@@ -669,7 +702,11 @@ def plan_run(
 
 
 def decide_switch(
-    entity_id: str, now: datetime, run: RunWindow | None, state: SwitchState, memory: Guard
+    entity_id: str,
+    now: datetime,
+    run: RunWindow | None,
+    state: SwitchState,
+    memory: Guard,
 ) -> Decision:
     """On during its planned run, once; off when a run Kilowise started is over.
 

@@ -183,11 +183,15 @@ def zone_status(
                 room_unusable.append(reading.entity_id)
             elif value:
                 room_present.append(
-                    reading.changed if last_on is None else min(reading.changed, last_on)
+                    reading.changed
+                    if last_on is None
+                    else min(reading.changed, last_on)
                 )
             else:
                 room_absent.append(
-                    reading.changed if last_on is None else max(reading.changed, last_on + hold)
+                    reading.changed
+                    if last_on is None
+                    else max(reading.changed, last_on + hold)
                 )
         elif value is None:
             home_unusable.append(reading.entity_id)
@@ -263,7 +267,10 @@ def status_timeline(
         readings = []
         for index, history in enumerate(histories):
             kept = changes[index]
-            while position[index] + 1 < len(kept) and kept[position[index] + 1][0] <= moment:
+            while (
+                position[index] + 1 < len(kept)
+                and kept[position[index] + 1][0] <= moment
+            ):
                 position[index] += 1
             if not kept or kept[position[index]][0] > moment:
                 readings.append(SourceReading(history.entity_id, None, moment))
@@ -375,8 +382,8 @@ class OccupancyModel:
         same period twice counts it once. Returns the number of hours folded.
         """
         folded = 0
-        for start, share in shares:
-            start = start.astimezone(UTC)
+        for hour, share in shares:
+            start = hour.astimezone(UTC)
             if self.learned_until is not None and start < self.learned_until:
                 continue
             if self.learned_until is not None:
@@ -469,7 +476,11 @@ class OccupancyModel:
         for name, values in (("occupied", occupied), ("observed", observed)):
             if values.shape != (HOURS_PER_WEEK,) or not np.all(np.isfinite(values)):
                 raise ValueError(f"{name} must be {HOURS_PER_WEEK} finite numbers")
-        if np.any(observed < 0) or np.any(occupied < 0) or np.any(occupied > observed + 1e-6):
+        if (
+            np.any(observed < 0)
+            or np.any(occupied < 0)
+            or np.any(occupied > observed + 1e-6)
+        ):
             raise ValueError("counts out of range")
         if learned_until is not None and learned_until.tzinfo is None:
             raise ValueError("learned_until has no time zone")
@@ -477,7 +488,9 @@ class OccupancyModel:
             prior=prior,
             occupied=occupied,
             observed=observed,
-            learned_until=None if learned_until is None else learned_until.astimezone(UTC),
+            learned_until=None
+            if learned_until is None
+            else learned_until.astimezone(UTC),
             hours=hours,
         )
 

@@ -110,9 +110,10 @@ def _kind(sample: ThermalSample) -> Kind | None:
         if target is None or sample.temperature < target - NEAR_TARGET:
             return Kind.HEATING
         return None
-    if sample.action in RESTING_ACTIONS:
-        if target is None or sample.temperature > target:
-            return Kind.COOLING
+    if sample.action in RESTING_ACTIONS and (
+        target is None or sample.temperature > target
+    ):
+        return Kind.COOLING
     return None
 
 
@@ -235,7 +236,9 @@ class ThermalModel:
         return cls(
             heating=heating[-KEEP_SEGMENTS:],
             cooling=cooling[-KEEP_SEGMENTS:],
-            learned_until=None if learned_until is None else learned_until.astimezone(UTC),
+            learned_until=None
+            if learned_until is None
+            else learned_until.astimezone(UTC),
         )
 
 
@@ -250,6 +253,7 @@ def heating_time(from_temp: float, comfort: float, heating_rate: float) -> timed
 def preheat_start(
     now: datetime,
     arrival: datetime,
+    *,
     current: float | None,
     comfort: float,
     setback: float,
