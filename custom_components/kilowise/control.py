@@ -56,7 +56,6 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 from sqlalchemy.exc import SQLAlchemyError
-import voluptuous as vol
 
 from .const import (
     CONTROL_SAVE_DELAY,
@@ -75,6 +74,7 @@ from .engine.control import (
     ClimateState,
     Decision,
     Guard,
+    Mode,
     Outlook,
     Preheat,
     SwitchState,
@@ -320,6 +320,7 @@ class ZoneController:
     preheats: dict[str, Preheat | None] = field(default_factory=dict)
     last_learned: datetime | None = None
     _last_on: dict[str, datetime | None] = field(default_factory=dict)
+    _seen: dict[str, State | None] = field(default_factory=dict)
     _planned_at: dict[str, datetime] = field(default_factory=dict)
     _unsubs: list[CALLBACK_TYPE] = field(default_factory=list)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -388,15 +389,13 @@ class ZoneController:
     def async_start(self) -> None:
         """Watch the sources and driven entities; evaluate every minute; learn hourly."""
         hass = self.hass
-        for entity_id in self.config.sources:
-            state = hass.states.get(entity_id)
-            # An off sensor's last motion is not known at start: assume it
-            # was just before it turned off (the hold then errs on occupied).
-            self._last_on[entity_id] = (
-                state.last_changed
-                if state is not None and state.state == "off"
-                else None
-            )
+        # When an off room sensor last saw motion is not known at start: no
+        # hold. Taking its last change for one would switch an empty zone to
+        # comfort for the hold after every restart, then back to eco.
+        self._last_on = dict.fromkeys(self.config.sources)
+        self._seen = {
+            entity_id: hass.states.get(entity_id) for entity_id in self.config.driven
+        }
         self._unsubs += [
             async_track_state_change_event(
                 hass, list(self.config.sources), self._async_source_changed
@@ -450,14 +449,24 @@ class ZoneController:
 
     @callback
     def _async_driven_changed(self, event: Event[EventStateChangedData]) -> None:
-        """A change that Kilowise did not make pauses control of the entity."""
-        old = event.data["old_state"]
-        new = event.data["new_state"]
-        if old is None or new is None or old.state in UNUSABLE or new.state in UNUSABLE:
+        self._observe(event.data["entity_id"], event.data["new_state"])
+
+    @callback
+    def _observe(self, entity_id: str, new: State | None) -> None:
+        """A change that Kilowise did not make pauses control of the entity.
+
+        Called for each state change of a driven entity, and again before
+        each evaluation: state-change listeners run one loop iteration late,
+        and an evaluation in between must not undo a change made by hand.
+        """
+        old = self._seen.get(entity_id)
+        self._seen[entity_id] = new
+        if old is None or new is None or old is new:
+            return
+        if old.state in UNUSABLE or new.state in UNUSABLE:
             return
         if not _controlled_change(old, new) or self.control.is_own(new.context):
             return
-        entity_id = new.entity_id
         memory = self.guards.get(entity_id)
         if memory is None:
             return
@@ -594,6 +603,7 @@ class ZoneController:
         for entity_id in self.config.switches:
             decisions.append(self._decide_switch(entity_id, now))
         for decision, state in decisions:
+            self._observe(decision.entity_id, state)
             memory = self.guards[decision.entity_id]
             if memory.override_until is not None and now >= memory.override_until:
                 memory.override_until = None
@@ -611,8 +621,23 @@ class ZoneController:
             )
             self.decisions[decision.entity_id] = checked
             if act:
+                self._note_preheat(checked, memory, now)
                 await self._async_apply(checked, memory, now, zone)
         self.control.async_update_listeners()
+
+    def _note_preheat(self, decision: Decision, memory: Guard, now: datetime) -> None:
+        """Remember the arrival a thermostat is preheated for, until its grace ends."""
+        arrival = decision.detail.get("arrival")
+        if decision.mode is Mode.PREHEAT and decision.blocked is None:
+            if memory.preheating_for != arrival:
+                memory.preheating_for = arrival
+                self.control.async_save()
+        elif (
+            memory.preheating_for is not None
+            and now >= memory.preheating_for + self.config.climate.arrival_grace
+        ):
+            memory.preheating_for = None
+            self.control.async_save()
 
     def _decide_climate(
         self, entity_id: str, now: datetime, zone: ZoneReading
@@ -628,6 +653,7 @@ class ZoneController:
             current=reading.current,
             heating_rate=model.heating_rate,
             cooling_rate=model.cooling_rate,
+            preheating_for=self.guards[entity_id].preheating_for,
         )
         self.preheats[entity_id] = preheat
         decision = decide_climate(
@@ -704,29 +730,10 @@ class ZoneController:
                 1,
             )
         context = self.control.new_context()
-        error: str | None = None
-        if not dry_run:
-            try:
-                await self.hass.services.async_call(
-                    action.domain,
-                    action.service,
-                    {ATTR_ENTITY_ID: entity_id, **data},
-                    blocking=True,
-                    context=context,
-                )
-            except (HomeAssistantError, vol.Invalid) as err:
-                error = str(err) or type(err).__name__
-                LOGGER.warning(
-                    "Kilowise could not %s %s: %s", action.service, entity_id, error
-                )
         message = describe(decision, unit)
-        LOGGER.info(
-            "%s%s: %s%s",
-            "[dry run] " if dry_run else "",
-            entity_id,
-            message,
-            f" failed: {error}" if error else "",
-        )
+        LOGGER.info("%s%s: %s", "[dry run] " if dry_run else "", entity_id, message)
+        # Fired before the call, in the call's context: the logbook then shows
+        # the entity's change as caused by this action and its reason.
         self.hass.bus.async_fire(
             EVENT_ACTION,
             {
@@ -741,13 +748,33 @@ class ZoneController:
                 "occupancy": str(zone.status),
                 "dry_run": dry_run,
                 "message": message,
-                "error": error,
                 "detail": {
                     key: _utc_iso(value) for key, value in decision.detail.items()
                 },
             },
             context=context,
         )
+        if dry_run:
+            return
+        try:
+            await self.hass.services.async_call(
+                action.domain,
+                action.service,
+                {ATTR_ENTITY_ID: entity_id, **data},
+                blocking=True,
+                context=context,
+            )
+        # Any error, not only Home Assistant's: the entity's own integration
+        # may raise anything, and one failing entity must not stop control of
+        # the others. The action counts against the cap per hour, so a failing
+        # entity is not called every minute.
+        except Exception as err:  # noqa: BLE001
+            LOGGER.warning(
+                "Kilowise could not %s %s: %s",
+                action.service,
+                entity_id,
+                str(err) or type(err).__name__,
+            )
 
     # -- what the entities show -------------------------------------------------------
     def climate_modes(self) -> dict[str, str | None]:

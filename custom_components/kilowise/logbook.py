@@ -19,12 +19,10 @@ from .const import DOMAIN, EVENT_ACTION, EVENT_OVERRIDE
 
 
 def describe_action(data: Mapping[str, Any]) -> str:
-    """``set to 17 °C (eco: the zone is empty)``, marked when only logged or failed."""
+    """``was set to 17 °C (eco: the zone is empty)``; marked when only logged."""
     message = str(data.get("message", ""))
     if data.get("dry_run"):
         return f"would be {message} [dry run, nothing was changed]"
-    if data.get("error"):
-        return f"could not be {message}: {data['error']}"
     return f"was {message}"
 
 

@@ -168,7 +168,8 @@ class Guard:
     next or current planned run of a deferrable load, ``run_started`` the
     start of the planned run Kilowise started (each run is started once),
     ``run_until`` when the run it started ends, ``last_run_end`` the end of
-    the last planned run that is over; ``last_key`` the last action
+    the last planned run that is over; ``preheating_for`` the expected
+    arrival a thermostat is being preheated for; ``last_key`` the last action
     issued or logged (a dry run logs each action once, not every minute).
     """
 
@@ -178,6 +179,7 @@ class Guard:
     run_started: datetime | None = None
     run_until: datetime | None = None
     last_run_end: datetime | None = None
+    preheating_for: datetime | None = None
     last_key: tuple[Any, ...] | None = None
 
     def actions_last_hour(self, now: datetime) -> int:
@@ -219,6 +221,7 @@ class Guard:
             "run_started": iso(self.run_started),
             "run_until": iso(self.run_until),
             "last_run_end": iso(self.last_run_end),
+            "preheating_for": iso(self.preheating_for),
         }
 
     @classmethod
@@ -231,6 +234,7 @@ class Guard:
             run_started=_time(data.get("run_started")),
             run_until=_time(data.get("run_until")),
             last_run_end=_time(data.get("last_run_end")),
+            preheating_for=_time(data.get("preheating_for")),
         )
 
 
@@ -385,14 +389,17 @@ def plan_preheat(
     current: float | None,
     heating_rate: float,
     cooling_rate: float,
+    preheating_for: datetime | None = None,
 ) -> Preheat | None:
     """The expected arrival comfort is kept for now or prepared next, if any.
 
     An arrival counts from its preheat start until ``arrival_grace`` after
-    it. None without an outlook, or when nobody has been home for longer
-    than ``away_preheat_limit``.
+    it. Once heating for an arrival has started (``preheating_for``), it
+    goes on: as the room warms, the latest start moves later, and without
+    this the thermostat would go back to the setback and start again. None without an outlook, with a longest preheat of zero (preheating
+    off), or when nobody has been home for longer than ``away_preheat_limit``.
     """
-    if outlook is None:
+    if outlook is None or settings.max_preheat <= timedelta(0):
         return None
     if (
         zone.status is Status.AWAY
@@ -416,6 +423,8 @@ def plan_preheat(
             cooling_rate=cooling_rate,
             max_lead=settings.max_preheat,
         )
+        if arrival == preheating_for:
+            start = min(start, now)
         return Preheat(arrival, start)
     return None
 
