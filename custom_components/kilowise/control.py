@@ -756,19 +756,28 @@ class ZoneController:
         )
         if dry_run:
             return
+        calls = [(action.service, data)]
+        if action.domain == "climate" and "hvac_mode" in data:
+            # Thermostats may ignore a mode given with a temperature (the
+            # generic thermostat does): set the mode first, on its own.
+            calls = [
+                ("set_hvac_mode", {"hvac_mode": data["hvac_mode"]}),
+                (action.service, {k: v for k, v in data.items() if k != "hvac_mode"}),
+            ]
         try:
-            await self.hass.services.async_call(
-                action.domain,
-                action.service,
-                {ATTR_ENTITY_ID: entity_id, **data},
-                blocking=True,
-                context=context,
-            )
+            for service, service_data in calls:
+                await self.hass.services.async_call(
+                    action.domain,
+                    service,
+                    {ATTR_ENTITY_ID: entity_id, **service_data},
+                    blocking=True,
+                    context=context,
+                )
         # Any error, not only Home Assistant's: the entity's own integration
         # may raise anything, and one failing entity must not stop control of
         # the others. The action counts against the cap per hour, so a failing
         # entity is not called every minute.
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             LOGGER.warning(
                 "Kilowise could not %s %s: %s",
                 action.service,
@@ -863,12 +872,14 @@ def _climate_state(state: State | None, unit: str) -> ClimateState:
     attributes = state.attributes
     features = int(attributes.get(ATTR_SUPPORTED_FEATURES) or 0)
     presets = attributes.get("preset_modes") or ()
+    modes = attributes.get("hvac_modes") or ()
     return ClimateState(
         available=True,
         hvac_mode=state.state,
         target=to_celsius(attributes.get("temperature"), unit),
         preset=attributes.get("preset_mode"),
         presets=tuple(str(p) for p in presets),
+        hvac_modes=tuple(str(m) for m in modes),
         current=to_celsius(attributes.get("current_temperature"), unit),
         supports_target=bool(features & ClimateEntityFeature.TARGET_TEMPERATURE),
         min_temp=to_celsius(attributes.get("min_temp"), unit),

@@ -233,9 +233,6 @@ def validate_zone(
         return "invalid_value", {}
     if not zone.sources:
         return "no_sources", {}
-    for source in zone.sources:
-        if source.partition(".")[0] not in SOURCE_DOMAINS:
-            return "source_not_supported", {"entity_id": source}
     climate = zone.climate
     for field, value in (
         (CONF_COMFORT, climate.comfort),
@@ -259,9 +256,6 @@ def validate_zone(
                 }
     if zone.switches and zone.run.duration > zone.run_window():
         return "run_longer_than_window", {}
-    overlap = set(zone.driven) & set(zone.sources)
-    if overlap:
-        return "driven_and_source", {"entity_id": sorted(overlap)[0]}
     for entry in hass.config_entries.async_entries(DOMAIN):
         for other in entry.subentries.values():
             if other.subentry_type != SUBENTRY_ZONE or (

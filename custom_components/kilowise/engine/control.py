@@ -366,6 +366,7 @@ class ClimateState:
     target: float | None = None
     preset: str | None = None
     presets: tuple[str, ...] = ()
+    hvac_modes: tuple[str, ...] = ("heat", "off")
     current: float | None = None
     supports_target: bool = True
     min_temp: float | None = None
@@ -478,6 +479,7 @@ def decide_climate(
             state.current is not None
             and state.current < floor
             and state.supports_target
+            and "heat" in state.hvac_modes
         ):
             return Decision(
                 entity_id,
@@ -689,24 +691,26 @@ def plan_run(
 ) -> RunWindow:
     """The next run of a deferrable load, once ``after`` (the last run's end).
 
-    One run per daily window: the first window that has not ended and starts
-    after the last run ended. The provider's answer is used when it fits the
-    window; otherwise (or without a provider) the run starts at the window's
-    start. A run is never planned to end after its window.
+    One run per daily window: the first window that starts after the last
+    run ended and still has room for a whole run from now. The provider's
+    answer is used when it fits there; otherwise (or without a provider) the
+    run starts at the window's start, or now when that has passed (Home
+    Assistant was off, or the zone was added, after the window began).
     """
     for start, end in daily_windows(now, tz, settings):
-        if end <= now or (after is not None and start < after):
+        if after is not None and start < after:
             continue
         duration = min(settings.duration, end - start)
+        earliest = max(start, now)
+        if end - earliest < duration:
+            continue
         if provider is not None:
-            earliest = max(start, now)
-            if end - earliest >= duration:
-                answer = provider(DeferrableRun(entity_id, duration, earliest, end))
-                if answer is not None:
-                    run_start, run_end = answer
-                    if start <= run_start < run_end <= end:
-                        return RunWindow(run_start, run_end, recommended=True)
-        return RunWindow(start, start + duration)
+            answer = provider(DeferrableRun(entity_id, duration, earliest, end))
+            if answer is not None:
+                run_start, run_end = answer
+                if earliest <= run_start < run_end <= end:
+                    return RunWindow(run_start, run_end, recommended=True)
+        return RunWindow(earliest, earliest + duration)
     raise AssertionError("unreachable: a daily window always lies ahead")
 
 

@@ -28,6 +28,7 @@ from custom_components.kilowise.const import (
     CONF_CLIMATES,
     CONF_DRY_RUN,
     CONF_LIGHTS,
+    CONF_RUN_END,
     CONF_SOURCE_ENTITY,
     CONF_SOURCES,
     CONF_SWITCHES,
@@ -60,21 +61,40 @@ ZONE_DATA: dict[str, Any] = {
     CONF_CLIMATES: [CLIMATE],
     CONF_LIGHTS: [LIGHT],
     CONF_SWITCHES: [WATER_HEATER],
+    CONF_RUN_END: "12:00:00",
 }
 """The living room: defaults for everything else (comfort 20, eco 17, away 15,
-lights off after 15 minutes, override two hours, loads 10:00-18:00 for 2 h)."""
+lights off after 15 minutes, override two hours), and a water heater that
+runs two hours in 10:00-12:00 (the tests start on Monday at 12:05)."""
 
 
 def _relay(name: str) -> dict[str, Any]:
     return {
         "state": f"{{{{ is_state('input_boolean.{name}', 'on') }}}}",
-        "turn_on": {"action": "input_boolean.turn_on", "target": {"entity_id": f"input_boolean.{name}"}},
-        "turn_off": {"action": "input_boolean.turn_off", "target": {"entity_id": f"input_boolean.{name}"}},
+        "turn_on": {
+            "action": "input_boolean.turn_on",
+            "target": {"entity_id": f"input_boolean.{name}"},
+        },
+        "turn_off": {
+            "action": "input_boolean.turn_off",
+            "target": {"entity_id": f"input_boolean.{name}"},
+        },
     }
 
 
-async def async_setup_home(hass: HomeAssistant, *, light_on: bool = True) -> None:
-    """The living room's real entities; Alice at home, no motion, 17 °C."""
+async def async_setup_home(
+    hass: HomeAssistant,
+    *,
+    light_on: bool = True,
+    fahrenheit: bool = False,
+) -> None:
+    """The living room's real entities; Alice at home, no motion, 17 °C.
+
+    With ``fahrenheit`` the thermostat and its sensor work in °F (62.6 °F),
+    as in a home set to US customary units.
+    """
+    unit = "°F" if fahrenheit else "°C"
+    scale = (lambda c: round(c * 9 / 5 + 32, 1)) if fahrenheit else (lambda c: c)
     # The generic thermostat switches its heater with homeassistant.turn_on.
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(
@@ -91,8 +111,8 @@ async def async_setup_home(hass: HomeAssistant, *, light_on: bool = True) -> Non
     )
     hass.states.async_set(
         TEMPERATURE,
-        "17.0",
-        {"unit_of_measurement": "°C", "device_class": "temperature"},
+        str(scale(17.0)),
+        {"unit_of_measurement": unit, "device_class": "temperature"},
     )
     assert await async_setup_component(
         hass,
@@ -109,7 +129,11 @@ async def async_setup_home(hass: HomeAssistant, *, light_on: bool = True) -> Non
                         }
                     ],
                     "switch": [
-                        {"name": "Heater", "unique_id": "heater", **_relay("heater_relay")},
+                        {
+                            "name": "Heater",
+                            "unique_id": "heater",
+                            **_relay("heater_relay"),
+                        },
                         {
                             "name": "Water heater",
                             "unique_id": "water_heater",
@@ -138,15 +162,15 @@ async def async_setup_home(hass: HomeAssistant, *, light_on: bool = True) -> Non
                     "unique_id": "living_room_thermostat",
                     "heater": HEATER,
                     "target_sensor": TEMPERATURE,
-                    "min_temp": 5,
-                    "max_temp": 30,
-                    "target_temp": 19.0,
+                    "min_temp": scale(5),
+                    "max_temp": scale(30),
+                    "target_temp": scale(19.0),
                     "cold_tolerance": 0.2,
                     "hot_tolerance": 0.2,
                     "initial_hvac_mode": "heat",
                     "precision": 0.1,
-                    "away_temp": 15.0,
-                    "comfort_temp": 20.0,
+                    "away_temp": scale(15.0),
+                    "comfort_temp": scale(20.0),
                 }
             ]
         },
@@ -200,7 +224,9 @@ def stored_control(
     }
 
 
-def zone_entry(data: Mapping[str, Any] | None = None, title: str = "Living room") -> MockConfigEntry:
+def zone_entry(
+    data: Mapping[str, Any] | None = None, title: str = "Living room"
+) -> MockConfigEntry:
     """The Kilowise entry with its living-room zone."""
     return MockConfigEntry(
         domain=DOMAIN,
@@ -229,6 +255,8 @@ class Room:
     temperature: float = 17.0
     heating_rate: float = 2.0
     cooling_rate: float = 0.5
+    coldest: float = 10.0
+    """The room never cools below this (the house around it is warmer)."""
     actions: list[dict[str, Any]] = field(default_factory=list)
     overrides: list[dict[str, Any]] = field(default_factory=list)
     history: list[tuple[datetime, float]] = field(default_factory=list)
@@ -239,7 +267,9 @@ class Room:
 
         @callback
         def record(event: Event) -> None:
-            target = self.actions if event.event_type == EVENT_ACTION else self.overrides
+            target = (
+                self.actions if event.event_type == EVENT_ACTION else self.overrides
+            )
             target.append({**event.data, "at": event.time_fired})
 
         self.hass.bus.async_listen(EVENT_ACTION, record)
@@ -250,7 +280,7 @@ class Room:
         for _ in range(0, minutes, step):
             heating = self.hass.states.is_state("input_boolean.heater_relay", "on")
             change = (self.heating_rate if heating else -self.cooling_rate) * step / 60
-            self.temperature = round(max(10.0, self.temperature + change), 2)
+            self.temperature = round(max(self.coldest, self.temperature + change), 2)
             self.hass.states.async_set(
                 TEMPERATURE,
                 f"{self.temperature:.1f}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from http import HTTPStatus
+import itertools
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -32,7 +33,7 @@ from custom_components.kilowise.const import (
     EVENT_ACTION,
     control_storage_key,
 )
-from custom_components.kilowise.engine.thermal import ThermalModel, heating_time
+from custom_components.kilowise.engine.thermal import ThermalModel
 
 from .conftest import NOW
 from .control_helpers import (
@@ -42,7 +43,6 @@ from .control_helpers import (
     MOTION,
     PARIS,
     PERSON,
-    TEMPERATURE,
     WATER_HEATER,
     Room,
     async_setup_home,
@@ -275,7 +275,9 @@ async def test_dry_run_logs_once_and_changes_nothing(
     # A new decision is logged once more.
     await room.set_input("motion", True)
     await room.run(5)
-    assert [(a["entity_id"], a["reason"]) for a in room.actions[2:]] == [(CLIMATE, "occupied")]
+    assert [(a["entity_id"], a["reason"]) for a in room.actions[2:]] == [
+        (CLIMATE, "occupied")
+    ]
     assert hass.states.get(CLIMATE).attributes["temperature"] == 19.0
 
 
@@ -342,7 +344,7 @@ async def test_flapping_is_prevented(
         await room.run(1)
     times = [_at(a) for a in room.actions_on(CLIMATE)]
     assert len(times) >= 4
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= timedelta(minutes=5)
     for first in times:
         assert sum(first <= t < first + timedelta(hours=1) for t in times) <= 4

@@ -57,6 +57,8 @@ LEARNING_ENTITIES = {
     },
 }
 """What Kilowise learns about the home (see test_learning.py)."""
+CONTROL_ENTITIES = {"control": "switch.kilowise_home_energy_control"}
+"""The entry's master switch of occupancy-aware control (see test_control.py)."""
 LEARNING_TRANSLATION_KEYS = {
     f"{kind}_{days}d": f"accuracy_{kind}"
     for kind in ("mae", "mase", "coverage")
@@ -119,7 +121,7 @@ async def test_registry(
     entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
     assert {e.entity_id: e.unique_id for e in entities} == {
         entity_id: f"{entry.entry_id}_{key}"
-        for key, entity_id in (ENTITIES | LEARNING_ENTITIES).items()
+        for key, entity_id in (ENTITIES | LEARNING_ENTITIES | CONTROL_ENTITIES).items()
     }
     for entity in entities:
         assert entity.device_id == device.id
