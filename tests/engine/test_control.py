@@ -133,6 +133,10 @@ def test_frost_floor_is_never_crossed() -> None:
     assert rescue.action == Action(
         "climate", "set_temperature", {"temperature": 7.0, "hvac_mode": "heat"}
     )
+    cooling_only = ClimateState(
+        True, "off", 20.0, hvac_modes=("cool", "off"), current=6.5
+    )
+    assert _climate(_zone(Status.AWAY), cooling_only).reason is Hold.HVAC_OFF
     off_warm = ClimateState(True, "off", target=20.0, current=16.0)
     assert _climate(_zone(Status.OCCUPIED), off_warm).reason is Hold.HVAC_OFF
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -14,6 +15,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from custom_components.kilowise.const import (
     CONF_CLIMATES,
@@ -274,3 +276,31 @@ async def test_temperatures_in_fahrenheit(
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(CLIMATE).attributes["temperature"] == 62.6
+
+
+async def test_stale_forecast_is_not_used_to_preheat(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A forecast not updated for three days (the recorder cannot be read) is not
+    trusted: no preheat, only what the sources say now."""
+    await async_setup_home(hass)
+    hass_storage[control_storage_key(ENTRY_ID)] = stored_control(
+        NOW - timedelta(days=3)
+    )
+    with patch(
+        "custom_components.kilowise.control.async_learn_occupancy",
+        side_effect=SQLAlchemyError("database is locked"),
+    ):
+        await _setup(hass)
+        assert "Could not read the history of zone Living room" in caplog.text
+        room = Room(hass, freezer)
+        room.listen()
+        await room.set_tracker("not_home")
+        await room.run_until(local(8, 18, 30), step=10)
+    assert [a["reason"] for a in room.actions_on(CLIMATE)] == ["away"]
+    assert _zone(hass).outlook is None
+    forecast = hass.states.get("sensor.kilowise_living_room_occupancy_forecast")
+    assert forecast.attributes["learned_until"] == local(5, 12, 0).isoformat()

@@ -97,10 +97,14 @@ async def test_add_a_zone(
     assert subentry.data["run_window_start"] == "10:00:00"
 
     entities = er.async_get(hass)
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{init_integration.entry_id}_{subentry.subentry_id}")}
-    )
-    assert device is not None
+    (device,) = [
+        d
+        for d in dr.async_entries_for_config_entry(
+            dr.async_get(hass), init_integration.entry_id
+        )
+        if d.identifiers
+        == {(DOMAIN, f"{init_integration.entry_id}_{subentry.subentry_id}")}
+    ]
     assert device.name == "Kilowise Living room"
     zone_entities = {
         e.entity_id: e.config_subentry_id
