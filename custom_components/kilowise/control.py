@@ -324,6 +324,7 @@ class ZoneController:
     _planned_at: dict[str, datetime] = field(default_factory=dict)
     _unsubs: list[CALLBACK_TYPE] = field(default_factory=list)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _learn_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _again: bool = False
     _blocked_logged: dict[str, Any] = field(default_factory=dict)
 
@@ -522,6 +523,10 @@ class ZoneController:
 
     async def async_learn(self) -> None:
         """Fold the hours that ended into the forecast, and the thermostats' runs."""
+        async with self._learn_lock:
+            await self._async_learn()
+
+    async def _async_learn(self) -> None:
         now = dt_util.utcnow()
         try:
             folded = await async_learn_occupancy(
