@@ -295,7 +295,7 @@ class KilowiseControl:
         await store.async_remove()
 
     def diagnostics(self) -> dict[str, Any]:
-        """What control knows, for diagnostics and tests."""
+        """What control knows and does, for the entry's diagnostics."""
         return {
             "enabled": self.enabled,
             "loaded": self.loaded,
@@ -318,7 +318,6 @@ class ZoneController:
     outlook: Outlook | None = None
     decisions: dict[str, Decision] = field(default_factory=dict)
     preheats: dict[str, Preheat | None] = field(default_factory=dict)
-    last_learned: datetime | None = None
     _last_on: dict[str, datetime | None] = field(default_factory=dict)
     _seen: dict[str, State | None] = field(default_factory=dict)
     _planned_at: dict[str, datetime] = field(default_factory=dict)
@@ -542,7 +541,6 @@ class ZoneController:
                 err,
             )
             return
-        self.last_learned = now
         LOGGER.debug(
             "Zone %s learned %s hours and %s heating/cooling runs",
             self.config.name,

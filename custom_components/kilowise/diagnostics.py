@@ -59,6 +59,9 @@ async def async_get_config_entry_diagnostics(
         "history": None,
         "forecast": None,
         "learning": entry.runtime_data.learning.diagnostics(),
+        "control": None
+        if (control := entry.runtime_data.control) is None
+        else control.diagnostics(),
     }
     if coordinator.last_update_success and coordinator.data is not None:
         data = coordinator.data

@@ -27,6 +27,7 @@ from custom_components.kilowise.const import (
     control_storage_key,
 )
 from custom_components.kilowise.control import ZoneController
+from custom_components.kilowise.diagnostics import async_get_config_entry_diagnostics
 from custom_components.kilowise.engine.control import DeferrableRun, Guard
 from custom_components.kilowise.engine.occupancy import PRIOR_PROFILES, Prior
 
@@ -304,3 +305,20 @@ async def test_stale_forecast_is_not_used_to_preheat(
     assert _zone(hass).outlook is None
     forecast = hass.states.get("sensor.kilowise_living_room_occupancy_forecast")
     assert forecast.attributes["learned_until"] == local(5, 12, 0).isoformat()
+
+
+async def test_diagnostics_show_each_zone(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """The entry's diagnostics say what each zone sees, decides and plans."""
+    await async_setup_home(hass)
+    hass_storage[control_storage_key(ENTRY_ID)] = stored_control(NOW)
+    await _setup(hass)
+    entry = hass.config_entries.async_get_entry(ENTRY_ID)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    zone = diagnostics["control"]["zones"][ZONE_ID]
+    assert zone["occupancy"] == "empty"
+    assert zone["climate_modes"] == {CLIMATE: "eco"}
+    assert zone["preheat"][CLIMATE]["arrival"] == local(8, 18, 0).isoformat()
+    assert zone["planned_runs"][WATER_HEATER]["start"] == local(9, 10, 0).isoformat()
+    assert set(zone["decisions"]) == {CLIMATE, WATER_HEATER, "light.living_room_light"}
