@@ -28,8 +28,10 @@ if TYPE_CHECKING:
         features,
         forecasting,
         golden,
+        occupancy,
         predictor,
         signing,
+        thermal,
     )
 else:
     if "kilowise_engine" not in sys.modules:
@@ -48,6 +50,8 @@ else:
     forecasting = importlib.import_module("kilowise_engine.forecasting")
     predictor = importlib.import_module("kilowise_engine.predictor")
     golden = importlib.import_module("kilowise_engine.golden")
+    occupancy = importlib.import_module("kilowise_engine.occupancy")
+    thermal = importlib.import_module("kilowise_engine.thermal")
     signing = importlib.import_module("kilowise_engine.signing")
 
 __all__ = [
@@ -60,6 +64,8 @@ __all__ = [
     "features",
     "forecasting",
     "golden",
+    "occupancy",
     "predictor",
     "signing",
+    "thermal",
 ]

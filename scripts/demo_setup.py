@@ -8,9 +8,10 @@ environment (it needs aiohttp, which Home Assistant brings).
                statistics to import (from a real slice of the Sceaux data).
 ``provision``  talks to the running Home Assistant: onboarding (user and
                password), import of the long-term statistics, energy
-               dashboard, the Kilowise config entry, the Kilowise dashboard
-               (docs/dashboard.yaml); then waits until the Kilowise sensors
-               show a forecast and prints where to look.
+               dashboard, the Kilowise config entry and its living-room zone
+               (in dry run), the price option, the dishwasher appliance and the
+               Kilowise dashboard (docs/dashboard.yaml); then waits until the
+               Kilowise sensors show a forecast and prints where to look.
 ``dashboard``  installs docs/dashboard.yaml again into a running demo (after
                editing it), with the demo's user and password.
 """
@@ -56,6 +57,16 @@ DEMO_APPLIANCE = {
     "earliest_start": "20:00:00",
     "latest_end": "07:00:00",
 }
+
+ZONE = {
+    "name": "Living room",
+    "dry_run": True,
+    "occupancy": {"sources": ["binary_sensor.living_room_motion"], "prior": "home"},
+    "climate": {"climates": ["climate.living_room"]},
+    "lights_section": {"lights": ["light.living_room_light"]},
+    "switches_section": {"switches": ["switch.water_heater"]},
+}
+"""The demo's zone (see demo/configuration.yaml); every other setting is the default."""
 
 
 # --------------------------------------------------------------------------
@@ -472,6 +483,49 @@ async def wait_for_recommendation(
     raise DemoError(f"no recommendation from the learned cycle in time: {response}")
 
 
+async def create_zone(client: HAClient, entry_id: str) -> str:
+    """Add the living-room zone, in dry run, through the zone subentry flow."""
+    flow = await client.rest(
+        "POST",
+        "/api/config/config_entries/subentries/flow",
+        json={"handler": [entry_id, "zone"], "show_advanced_options": False},
+    )
+    if flow.get("type") != "form":
+        raise DemoError(f"the zone flow did not start: {flow}")
+    flow = await client.rest(
+        "POST",
+        f"/api/config/config_entries/subentries/flow/{flow['flow_id']}",
+        json=ZONE,
+    )
+    if flow.get("type") != "create_entry":
+        raise DemoError(f"the zone flow did not create the zone: {flow}")
+    return str(ZONE["name"])
+
+
+async def zone_log(
+    client: HAClient, since: float, wait_s: float
+) -> list[dict[str, Any]]:
+    """Kilowise's logbook entries since ``since`` (epoch s).
+
+    The zone logs its first dry-run action as soon as it starts; the
+    recorder commits it to the database (which the logbook reads) within
+    seconds.
+    """
+    start = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(since - 60))
+    deadline = time.monotonic() + wait_s
+    while True:
+        entries = await client.rest("GET", f"/api/logbook/{start}")
+        found = [
+            {"entity_id": e.get("entity_id"), "message": e.get("message")}
+            for e in entries or []
+            # Kilowise's own entries (its actions), not its entities' states.
+            if e.get("domain") == DOMAIN and e.get("message")
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(1)
+
+
 def _is_number(value: Any) -> bool:
     try:
         float(value)
@@ -644,6 +698,8 @@ async def provision(args: argparse.Namespace) -> int:
         await set_energy_dashboard(client)
         entry_id = await create_entry(client)
         mark("entry_created")
+        zone = await create_zone(client, entry_id)
+        mark("zone_created")
         entities, devices = await wait_for_forecast(
             client, entry_id, args.forecast_timeout
         )
@@ -658,6 +714,7 @@ async def provision(args: argparse.Namespace) -> int:
             client, entry_id, args.forecast_timeout
         )
         dashboard = await install_dashboard(client)
+        log = await zone_log(client, t0, 30)
         version = (await client.rest("GET", "/api/config")).get("version")
         await client.ws.close()
 
@@ -674,6 +731,8 @@ async def provision(args: argparse.Namespace) -> int:
         "entities_url": f"{client.url}/config/entities?search={DOMAIN}",
         "entities": entities,
         "recommendation": recommendation,
+        "zone": zone,
+        "zone_log": log,
         "data": payload["summary"],
         "timings_s": timings,
         "config_dir": str(config),
@@ -736,6 +795,18 @@ def print_summary(info: dict[str, Any]) -> None:
             unit = f" {entity['unit']}" if entity.get("unit") else ""
             shown = f"{entity['state']}{unit}"
         lines.append(f"    {entity['entity_id']:<{width}}  {shown}")
+    lines += [
+        "",
+        f"  Zone {info['zone']} (dry run: Kilowise logs what it would do, changes "
+        "nothing):",
+    ]
+    lines += [f"    {e['entity_id']}: {e['message']}" for e in info["zone_log"]] or [
+        "    (nothing to do yet)"
+    ]
+    lines.append(
+        f"  Logbook     {info['url']}/logbook  (switch 'Living room motion "
+        "(simulated)' in Helpers to walk in and out)"
+    )
     print("\n".join(lines), flush=True)
 
 

@@ -27,6 +27,7 @@ from .const import (
     ISSUE_SOURCE_UNSUITABLE,
     LOGGER,
 )
+from .control import KilowiseControl
 from .coordinator import KilowiseCoordinator
 from .data import KilowiseConfigEntry, KilowiseData
 from .devices import async_remove_stale_devices, device_is_removable
@@ -36,7 +37,7 @@ from .model_manager import KilowiseModels, async_remove_models
 from .recommendations import KilowiseRecommendations
 from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -91,6 +92,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
     entry.runtime_data.recommendations = recommendations
     recommendations.async_start()
     entry.async_on_unload(recommendations.async_stop)
+    control = KilowiseControl(hass, entry)
+    entry.runtime_data.control = control
+    # Deferrable switches run in the recommended windows (prices, else the
+    # household's expected load) when there is one, else on their schedule.
+    control.window_provider = recommendations.deferrable_window
+    control.async_start()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_remove_stale_devices(hass, entry)
@@ -122,6 +129,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) ->
     """Delete the entry's loaded models and what was learned about the home."""
     await async_remove_models(hass, entry.entry_id)
     await KilowiseLearning.async_remove_store(hass, entry.entry_id)
+    await KilowiseControl.async_remove_store(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

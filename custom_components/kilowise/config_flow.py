@@ -43,12 +43,14 @@ from .const import (
     DOMAIN,
     MIN_FORECAST_HOURS,
     SUBENTRY_APPLIANCE,
+    SUBENTRY_ZONE,
 )
 from .engine import MAX_HORIZON
 from .engine.prices import PriceError, parse_price_attributes, parse_tariff
 from .engine.signing import SignatureError
 from .history import SourceKind
 from .model_manager import parse_trusted_key
+from .zone_flow import ZoneSubentryFlow
 
 ATTR_STATE_CLASS = "state_class"
 
@@ -240,11 +242,14 @@ class KilowiseConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Appliances to schedule are subentries of the home's entry."""
+        """Appliances to schedule and zones to control are subentries of the home's entry."""
         # Imported here: the appliance flow module imports this one.
         from .appliance_flow import ApplianceSubentryFlow  # noqa: PLC0415
 
-        return {SUBENTRY_APPLIANCE: ApplianceSubentryFlow}
+        return {
+            SUBENTRY_APPLIANCE: ApplianceSubentryFlow,
+            SUBENTRY_ZONE: ZoneSubentryFlow,
+        }
 
 
 OPTIONS_SCHEMA = vol.Schema(

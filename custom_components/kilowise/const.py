@@ -140,3 +140,66 @@ CYCLE_LEARNING_INTERVAL: Final = timedelta(days=1)
 
 CYCLE_HISTORY_HOURS: Final = 24 * 90
 """Hours of a sub-meter's statistics read to learn the appliance's cycle."""
+
+# Occupancy-aware control: zones are config subentries of an entry.
+SUBENTRY_ZONE: Final = "zone"
+
+CONF_ZONE_NAME: Final = "name"
+CONF_DRY_RUN: Final = "dry_run"
+CONF_SOURCES: Final = "sources"
+CONF_HOLD_MINUTES: Final = "hold_minutes"
+CONF_STUCK_HOURS: Final = "stuck_hours"
+CONF_PRIOR: Final = "prior"
+CONF_CLIMATES: Final = "climates"
+CONF_COMFORT: Final = "comfort_temperature"
+CONF_ECO: Final = "eco_temperature"
+CONF_AWAY: Final = "away_temperature"
+CONF_FROST: Final = "frost_temperature"
+CONF_COMFORT_PRESET: Final = "comfort_preset"
+CONF_ECO_PRESET: Final = "eco_preset"
+CONF_AWAY_PRESET: Final = "away_preset"
+CONF_PREHEAT_HOURS: Final = "preheat_max_hours"
+CONF_PREHEAT_PROBABILITY: Final = "preheat_probability"
+CONF_LIGHTS: Final = "lights"
+CONF_LIGHTS_OFF_MINUTES: Final = "lights_off_minutes"
+CONF_LIGHTS_ON_ARRIVAL: Final = "lights_on_arrival"
+CONF_SWITCHES: Final = "switches"
+CONF_RUN_START: Final = "run_window_start"
+CONF_RUN_END: Final = "run_window_end"
+CONF_RUN_MINUTES: Final = "run_minutes"
+CONF_OVERRIDE_MINUTES: Final = "override_minutes"
+CONF_MIN_ON_MINUTES: Final = "min_on_minutes"
+CONF_MIN_OFF_MINUTES: Final = "min_off_minutes"
+CONF_MAX_ACTIONS: Final = "max_actions_per_hour"
+
+EVENT_ACTION: Final = "kilowise_action"
+"""Fired for every action of control (taken, or only logged in a dry run)."""
+
+EVENT_OVERRIDE: Final = "kilowise_override"
+"""Fired when a manual change pauses control of an entity, and when it resumes."""
+
+CONTROL_STORAGE_VERSION: Final = 1
+CONTROL_SAVE_DELAY: Final = 30
+"""Seconds to gather changes of the control state before writing it."""
+
+CONTROL_TICK: Final = timedelta(minutes=1)
+"""How often every zone is evaluated (state changes of its sources evaluate it at once)."""
+
+CONTROL_START_GRACE: Final = timedelta(minutes=2)
+"""After Home Assistant has started, control waits this long for the states
+restored at start-up to be replaced by fresh ones."""
+
+LEARN_MINUTE: Final = 2
+"""Minute past every hour at which each zone learns the hour that ended."""
+
+THERMAL_REREAD: Final = timedelta(hours=12)
+"""The thermostat's history is read again from this long before what was
+learned, so that a heating run cut by the last read is counted when it ends."""
+
+FORECAST_STALE: Final = timedelta(days=2)
+"""An occupancy forecast not updated for this long is not used to preheat."""
+
+
+def control_storage_key(entry_id: str) -> str:
+    """Storage key of an entry's control state (zones' forecasts, overrides)."""
+    return f"{DOMAIN}.{entry_id}.control"

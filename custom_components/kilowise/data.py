@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 from .engine import Artifact
 
 if TYPE_CHECKING:
+    from .control import KilowiseControl
     from .coordinator import KilowiseCoordinator
     from .learning import KilowiseLearning
     from .model_manager import KilowiseModels
@@ -35,3 +36,5 @@ class KilowiseData:
     learning: KilowiseLearning
     recommendations: KilowiseRecommendations | None = None
     """Best times to run appliances, peaks and costs (set once the entry is up)."""
+    control: KilowiseControl | None = None
+    """Occupancy-aware control of the entry's zones (its zone subentries)."""

@@ -72,6 +72,9 @@ async def async_get_config_entry_diagnostics(
         "recommendations": None
         if (recommendations := entry.runtime_data.recommendations) is None
         else recommendation_diagnostics(recommendations),
+        "control": None
+        if (control := entry.runtime_data.control) is None
+        else control.diagnostics(),
     }
     if coordinator.last_update_success and coordinator.data is not None:
         data = coordinator.data

@@ -11,8 +11,9 @@ The parts: ``recommendation_appliance`` (appliances from their subentries),
 is ``engine.schedule``), ``recommendation_home`` (peaks and costs of the
 day), ``recommendation_results`` (what is produced, and its JSON forms).
 
-Other parts of Kilowise (control of deferrable switches) ask for a window with
-:meth:`KilowiseRecommendations.recommended_window`.
+Other parts of Kilowise ask for a window with
+:meth:`KilowiseRecommendations.recommended_window`; control places a zone's
+deferrable switches with :meth:`KilowiseRecommendations.deferrable_window`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .const import (
     LOGGER,
     RECOMMENDATION_TICK,
 )
+from .engine.control import DeferrableRun
 from .engine.cycles import Cycle, learn_cycle
 from .engine.prices import PriceError, PriceSeries, parse_price_attributes, parse_tariff
 from .engine.schedule import Profile
@@ -354,6 +356,36 @@ class KilowiseRecommendations:
             value=plan.best.value,
             currency=plan.currency,
         )
+
+    def deferrable_window(self, run: DeferrableRun) -> tuple[datetime, datetime] | None:
+        """Where to place a zone's deferrable switch run; None: use the schedule.
+
+        A switch that is also a configured appliance's switch runs with that
+        appliance's profile; any other runs at constant power, whose size does
+        not change which start is best. Nothing is placed when no
+        recommendation can be made in the run's bounds (no forecast nor
+        prices there, or a run longer than them).
+        """
+        appliance = next(
+            (a for a in self.appliances() if a.switch_entity == run.entity_id), None
+        )
+        hours = run.duration / timedelta(hours=1)
+        try:
+            window = self.recommended_window(
+                None if appliance is None else appliance.subentry_id,
+                duration=None if appliance is not None else run.duration,
+                energy_kwh=None if appliance is not None else hours,
+                earliest=run.earliest,
+                latest_end=run.latest_end,
+            )
+        except RecommendationError as err:
+            LOGGER.debug(
+                "No recommended window for %s (%s); it runs on its schedule",
+                run.entity_id,
+                err.key,
+            )
+            return None
+        return window.start, window.end
 
     # ------------------------------------------------------------------
     # recomputation

@@ -32,6 +32,7 @@ from .engine.accuracy import Accuracy
 from .entity import KilowiseEntity
 from .learning import STATUSES, KilowiseLearning
 from .recommendation_sensor import recommendation_sensors
+from .zone_sensor import async_setup_zone_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -208,6 +209,7 @@ async def async_setup_entry(
             async_add_entities(group)
         else:
             async_add_entities(group, config_subentry_id=subentry_id)
+    async_setup_zone_sensors(entry, async_add_entities)
 
 
 class KilowiseForecastSensor(KilowiseEntity, SensorEntity):

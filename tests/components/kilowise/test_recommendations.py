@@ -43,6 +43,7 @@ from custom_components.kilowise.const import (
     EVENT_RECOMMENDATION,
     SUBENTRY_APPLIANCE,
 )
+from custom_components.kilowise.engine.control import DeferrableRun
 from custom_components.kilowise.engine.prices import parse_price_attributes
 from custom_components.kilowise.engine.schedule import Profile, run_costs, schedule
 from custom_components.kilowise.recommendations import RecommendationError
@@ -57,6 +58,7 @@ from .conftest import (
     setup_entry,
     subentry_id,
 )
+from .control_helpers import PARIS
 
 STRINGS = json.loads(
     (
@@ -582,6 +584,56 @@ async def test_recommended_window_for_other_parts(
     with pytest.raises(RecommendationError) as err:
         recommendations.recommended_window(duration=timedelta(hours=1))
     assert err.value.key == "appliance_or_run_needed"
+
+
+async def test_deferrable_window_for_zone_switches(
+    hass: HomeAssistant, priced_entry: MockConfigEntry
+) -> None:
+    """Control's window provider: a zone's switch runs where a run is cheapest.
+
+    A switch that is an appliance's switch runs with that appliance's
+    profile; any other at constant power. A run that cannot fit in its
+    bounds gives None, so control keeps to its schedule.
+    """
+    recommendations = priced_entry.runtime_data.recommendations
+    control = priced_entry.runtime_data.control
+    assert control is not None
+    assert control.window_provider == recommendations.deferrable_window
+    earliest = dt_util.as_utc(datetime(2027, 2, 8, 20, 0, tzinfo=PARIS))
+    latest_end = earliest + timedelta(hours=11)
+    plain = DeferrableRun(
+        "switch.water_heater", timedelta(hours=2), earliest, latest_end
+    )
+    assert recommendations.deferrable_window(plain) == (
+        (
+            ad_hoc := recommendations.recommended_window(
+                duration=timedelta(hours=2),
+                energy_kwh=2.0,
+                earliest=earliest,
+                latest_end=latest_end,
+            )
+        ).start,
+        ad_hoc.end,
+    )
+    start, end = recommendations.deferrable_window(plain) or (None, None)
+    assert start is not None
+    assert end is not None
+    assert earliest <= start
+    assert end <= latest_end
+    assert end - start == timedelta(hours=2)
+    dishwasher = recommendations.recommended_window(
+        "Dishwasher", earliest=earliest, latest_end=latest_end
+    )
+    assert recommendations.deferrable_window(
+        DeferrableRun("switch.dishwasher", timedelta(hours=2), earliest, latest_end)
+    ) == (dishwasher.start, dishwasher.end)
+    too_short = DeferrableRun(
+        "switch.water_heater",
+        timedelta(hours=2),
+        earliest,
+        earliest + timedelta(hours=1),
+    )
+    assert recommendations.deferrable_window(too_short) is None
 
 
 async def test_appliance_subentry_flow(

@@ -62,6 +62,10 @@ RECOMMENDATION_ENTITIES = {
     "peak_expected_now": "binary_sensor.kilowise_home_energy_peak_expected_now",
 }
 """The home's peak entities (see tests/components/kilowise/test_recommendations.py)."""
+
+
+CONTROL_ENTITIES = {"control": "switch.kilowise_home_energy_control"}
+"""The entry's master switch of occupancy-aware control (see test_control.py)."""
 LEARNING_TRANSLATION_KEYS = {
     f"{kind}_{days}d": f"accuracy_{kind}"
     for kind in ("mae", "mase", "coverage")
@@ -125,7 +129,7 @@ async def test_registry(
     assert {e.entity_id: e.unique_id for e in entities} == {
         entity_id: f"{entry.entry_id}_{key}"
         for key, entity_id in (
-            ENTITIES | LEARNING_ENTITIES | RECOMMENDATION_ENTITIES
+            ENTITIES | LEARNING_ENTITIES | RECOMMENDATION_ENTITIES | CONTROL_ENTITIES
         ).items()
     }
     for entity in entities:
