@@ -103,6 +103,7 @@ class HomeSource:
                 cumulative=c.cumulative,
                 tz=c.tz(),
                 unit=c.unit,
+                first_line=None,
             )
         raise DataError(f"unknown home source kind {self.kind!r}")
 
