@@ -29,7 +29,15 @@ from model_builder.datasets import (
     default_data_dir,
     load_homes,
 )
-from model_builder.engine import BUNDLED_MODEL, artifact, features, forecasting
+from model_builder.engine import (
+    BUNDLED_KEYS,
+    BUNDLED_MODEL,
+    artifact,
+    features,
+    forecasting,
+    golden,
+    signing,
+)
 from model_builder.evaluation import walk_forward
 from model_builder.models import JOBLIB_MODEL
 from model_builder.report import evaluation_table, table
@@ -129,6 +137,14 @@ def main() -> int:
         lambda: features.forecast_rows(history, hour_of_day, weekday), 2000
     )
     load = median_ms(lambda: artifact.read_artifact(BUNDLED_MODEL), 50)
+
+    def load_as_at_set_up() -> object:
+        # What set-up does: the project's key, the signature, the golden vectors.
+        trust = artifact.TrustPolicy(signing.load_trusted_keys(BUNDLED_KEYS))
+        checked = artifact.read_artifact(BUNDLED_MODEL, trust)
+        return golden.replay_golden(checked, golden.golden_path(BUNDLED_MODEL))
+
+    full_load = median_ms(load_as_at_set_up, 50)
     size = (
         BUNDLED_MODEL.stat().st_size
         + (BUNDLED_MODEL.parent / model.manifest["payload"]["file"]).stat().st_size
@@ -166,7 +182,12 @@ def main() -> int:
                     round(sklearn_best / engine_predict, 1),
                     "",
                 ],
-                ["load and verify the artifact (ms)", round(load, 2), "<= 100 ms"],
+                ["load and check the artifact (ms)", round(load, 2), "<= 100 ms"],
+                [
+                    "  and its signature and golden vectors, as at set-up (ms)",
+                    round(full_load, 2),
+                    "<= 100 ms",
+                ],
                 ["artifact size, manifest + payload (bytes)", size, "<= 1 MB"],
             ],
         )
