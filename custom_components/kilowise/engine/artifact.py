@@ -217,11 +217,12 @@ def _check_array_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> No
     """
     name = member.filename.removesuffix(".npy")
     with archive.open(member) as handle:
-        version = np.lib.format.read_magic(handle)
+        # numpy's format readers carry no type hints.
+        version = np.lib.format.read_magic(handle)  # type: ignore[no-untyped-call]
         if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)  # type: ignore[no-untyped-call]
         elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)  # type: ignore[no-untyped-call]
         else:
             raise ArtifactError(f"array {name} has npy format {version}")
     if dtype.hasobject:
