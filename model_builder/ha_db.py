@@ -478,6 +478,11 @@ class DatabaseHome:
     timezone: str
     schema_version: int
 
+    @property
+    def source(self) -> str:
+        """The database as messages show it (a URL without its password)."""
+        return _safe_url(self.target) if _is_url(self.target) else self.target
+
 
 def database_labels(targets: Sequence[str]) -> list[str]:
     """A short name per database, for the names of their homes.
@@ -550,11 +555,10 @@ def database_homes(
 
 def read_home(home: DatabaseHome) -> HomeSeries:
     """Read one home of a database (blocking)."""
-    source = _safe_url(home.target) if _is_url(home.target) else home.target
     engine = open_database(home.target)
     try:
         (statistic,) = choose_statistics(
-            list_statistics(engine), [home.statistic_id], source
+            list_statistics(engine), [home.statistic_id], home.source
         )
         series = read_statistic(engine, statistic, ZoneInfo(home.timezone))
     finally:

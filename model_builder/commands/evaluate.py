@@ -83,7 +83,7 @@ def _run_database(args: argparse.Namespace) -> int:
         }
         print(json.dumps(result if len(homes) > 1 else result[homes[0].name]))
         return 0
-    for database, version in sorted({(h.target, h.schema_version) for h in chosen}):
+    for database, version in sorted({(h.source, h.schema_version) for h in chosen}):
         print(f"{database}: recorder schema {version}")
     ha_db.print_notes(homes)
     print()

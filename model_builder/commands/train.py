@@ -107,6 +107,8 @@ def _slug(text: str) -> str:
 
 def _real_homes(names: tuple[str, ...], args: argparse.Namespace) -> list[HomeSeries]:
     """The named real homes of shared/data, read where the homes are read."""
+    if not names:
+        return []
     sources = [HomeSource(name, "builtin", data_dir=args.data_dir) for name in names]
     return map_homes(
         load_home, sources, scheduler=args.scheduler, description="reading homes"
@@ -149,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
             raise DataError("--home-weight must be above 0")
         for database, version in sorted(
             {
-                (s.database.target, s.database.schema_version)
+                (s.database.source, s.database.schema_version)
                 for s in others
                 if s.database is not None
             }
