@@ -131,6 +131,13 @@ def _refresh_rows(cost: dict[int, dict[str, float]] | None) -> list[list[object]
     biggest = cost[max(cost)]
     rows.append(
         [
+            f"  the same span with no refresh, {max(cost)} entries (s)",
+            round(biggest["idle_cpu_s"], 3),
+            "",
+        ]
+    )
+    rows.append(
+        [
             f"longest event-loop callback during them, {max(cost)} entries "
             "(ms, real / CPU)",
             f"{1000 * biggest['longest_callback_s']:.1f} / "
