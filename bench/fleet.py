@@ -122,7 +122,7 @@ def _refresh_rows(cost: dict[int, dict[str, float]] | None) -> list[list[object]
     for count, figures in sorted(cost.items()):
         rows.append(
             [
-                f"CPU of one hour's refreshes, {count} entr{'y' if count == 1 else 'ies'} "
+                f"Kilowise's CPU per hour, {count} entr{'y' if count == 1 else 'ies'} "
                 "in one Home Assistant (s)",
                 round(figures["cpu_s"], 3),
                 "<= 2 s for 100" if count == 100 else "",
@@ -131,14 +131,14 @@ def _refresh_rows(cost: dict[int, dict[str, float]] | None) -> list[list[object]
     biggest = cost[max(cost)]
     rows.append(
         [
-            f"  the same span with no refresh, {max(cost)} entries (s)",
+            "  Home Assistant's own CPU in the same hour, no entry (s)",
             round(biggest["idle_cpu_s"], 3),
             "",
         ]
     )
     rows.append(
         [
-            f"longest event-loop callback during them, {max(cost)} entries "
+            f"longest event-loop callback in that hour, {max(cost)} entries "
             "(ms, real / CPU)",
             f"{1000 * biggest['longest_callback_s']:.1f} / "
             f"{1000 * biggest['longest_callback_cpu_s']:.1f}",

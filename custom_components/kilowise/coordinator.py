@@ -38,6 +38,7 @@ from .const import (
 )
 from .engine import (
     FULL_HISTORY_HOURS,
+    HISTORY_HOURS,
     Artifact,
     Forecast,
     InsufficientHistoryError,
@@ -51,6 +52,10 @@ if TYPE_CHECKING:
     from .data import KilowiseConfigEntry
 
 HOUR = timedelta(hours=1)
+
+RECENT_HOURS = 48
+"""Hours read again at every refresh between two full reads: late and
+corrected statistics of the last two days are seen at the next refresh."""
 
 FIXABLE_SOURCE_ISSUES = frozenset({ISSUE_SOURCE_MISSING, ISSUE_SOURCE_UNSUITABLE})
 """Source issues whose repair flow lets the user choose another sensor."""
@@ -132,6 +137,12 @@ def next_refresh(now: datetime, offset: timedelta = timedelta(0)) -> datetime:
     return compiled + offset
 
 
+def _entry_number(entry_id: str, salt: str) -> int:
+    """A stable pseudo-random number for an entry (the same across restarts)."""
+    digest = hashlib.sha256(f"{salt}:{entry_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
 def refresh_offset(entry_id: str) -> timedelta:
     """A stable delay in ``[0, REFRESH_SPREAD)`` for one entry.
 
@@ -139,8 +150,17 @@ def refresh_offset(entry_id: str) -> timedelta:
     then refresh spread over a few minutes instead of in the same second,
     and each keeps its slot across restarts.
     """
-    digest = int.from_bytes(hashlib.sha256(entry_id.encode()).digest()[:4], "big")
-    return timedelta(seconds=digest % int(REFRESH_SPREAD.total_seconds()))
+    seconds = int(REFRESH_SPREAD.total_seconds())
+    return timedelta(seconds=_entry_number(entry_id, "refresh") % seconds)
+
+
+def full_read_hour(entry_id: str) -> int:
+    """The UTC hour of day at which an entry reads its whole history again.
+
+    Spread like the refresh slots, so that many entries set up at the same
+    time do not all read their full history in the same hour.
+    """
+    return _entry_number(entry_id, "full read") % 24
 
 
 class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
@@ -172,6 +192,8 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
             config_entry.options.get(CONF_FORECAST_HOURS, DEFAULT_FORECAST_HOURS)
         )
         self.refresh_offset = refresh_offset(config_entry.entry_id)
+        self._full_read_hour = full_read_hour(config_entry.entry_id)
+        self._history: HourlyHistory | None = None
         self._calibration: tuple[str, Calibration] | None = None
         self._unsub_hourly: Callable[[], None] | None = None
         self._unsub_retry: Callable[[], None] | None = None
@@ -247,7 +269,7 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
         now = dt_util.utcnow()
         end = now.replace(minute=0, second=0, microsecond=0)
         try:
-            history = await async_read_history(self.hass, self.source_entity, end)
+            history = await self._async_read_history(end)
         except SQLAlchemyError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -301,6 +323,31 @@ class KilowiseCoordinator(DataUpdateCoordinator[KilowiseForecast]):
             forecast_hours=self.forecast_hours,
             adapted=calibration is not None,
         )
+
+    async def _async_read_history(self, end: datetime) -> HourlyHistory:
+        """The source's hourly use up to ``end``, read in part where it can be.
+
+        The whole history (``HISTORY_HOURS``) is read at set-up and once a
+        day at the entry's own hour; in between only the newest
+        ``RECENT_HOURS`` (plus the hours since the last read) are read and
+        joined to the previous read. Recent corrections and late hours are
+        thus seen at once, older ones within a day, and a hundred entries
+        cost little each hour. A change of the source's unit or kind, or a
+        gap longer than the recent read, reads everything again.
+        """
+        previous = self._history
+        if previous is not None and end.hour != self._full_read_hour:
+            shift = round((end - previous.end) / HOUR)
+            if 0 <= shift <= HISTORY_HOURS - RECENT_HOURS - 1:
+                recent = await async_read_history(
+                    self.hass, self.source_entity, end, RECENT_HOURS + shift
+                )
+                if (history := previous.updated(recent)) is not None:
+                    self._history = history
+                    return history
+        history = await async_read_history(self.hass, self.source_entity, end)
+        self._history = history
+        return history
 
     @callback
     def _async_update_source_issues(self, history: HourlyHistory) -> None:

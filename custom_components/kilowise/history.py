@@ -24,9 +24,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
 import numpy as np
+import numpy.typing as npt
 
 from .engine import HISTORY_HOURS
 from .engine.features import FloatArray
+
+BoolArray = npt.NDArray[np.bool_]
 
 HOUR = timedelta(hours=1)
 HOUR_SECONDS = 3600.0
@@ -56,12 +59,11 @@ class HourlyHistory:
     """Energy used per hour (kWh), UTC hours ending at ``end``.
 
     ``HISTORY_HOURS`` of them for a forecast; more to adapt the model.
-
     ``kwh[-1]`` is the hour ending at ``end``; NaN marks an hour without a
     usable statistic. ``kind`` is None when the recorder holds no long-term
     statistics for the source, or none that measure energy or power.
-    ``dropped_hours`` counts hours left out because the meter went backwards
-    (a reset or replacement) or a power mean was negative.
+    ``dropped`` marks hours left out because the meter went backwards (a
+    reset or replacement) or a power mean was negative.
     """
 
     statistic_id: str
@@ -69,7 +71,12 @@ class HourlyHistory:
     kwh: FloatArray
     kind: SourceKind | None
     unit: str | None
-    dropped_hours: int = 0
+    dropped: BoolArray
+
+    @property
+    def dropped_hours(self) -> int:
+        """How many hours were left out as resets."""
+        return int(np.count_nonzero(self.dropped))
 
     @property
     def valid_hours(self) -> int:
@@ -83,6 +90,32 @@ class HourlyHistory:
         if not len(valid):
             return None
         return int(len(self.kwh) - 1 - valid[-1])
+
+    def updated(self, recent: HourlyHistory) -> HourlyHistory | None:
+        """This history moved forward to ``recent.end``, its last hours replaced.
+
+        ``recent`` is a fresh read of the newest hours (as many as it holds);
+        the older hours are kept from this read. None when the two do not
+        join: another source, kind or unit, or too far apart for ``recent``
+        to cover every hour in between.
+        """
+        shift = round((recent.end - self.end) / HOUR)
+        hours = len(self.kwh)
+        if (
+            recent.statistic_id != self.statistic_id
+            or recent.kind != self.kind
+            or recent.unit != self.unit
+            or shift < 0
+            or shift >= len(recent.kwh)
+            or len(recent.kwh) > hours
+        ):
+            return None
+        kept = hours - len(recent.kwh)
+        kwh = np.concatenate([self.kwh[shift : shift + kept], recent.kwh])
+        dropped = np.concatenate([self.dropped[shift : shift + kept], recent.dropped])
+        return HourlyHistory(
+            self.statistic_id, recent.end, kwh, self.kind, self.unit, dropped
+        )
 
 
 def source_kind(metadata: dict[str, Any]) -> SourceKind | None:
@@ -98,13 +131,14 @@ def source_kind(metadata: dict[str, Any]) -> SourceKind | None:
 
 def hourly_energy(
     rows: list[dict[str, Any]], kind: SourceKind, first_start: float, hours: int
-) -> tuple[FloatArray, int]:
-    """Reduce hourly statistics rows to kWh per hour and a count of dropped hours.
+) -> tuple[FloatArray, BoolArray]:
+    """Reduce hourly statistics rows to kWh per hour and the hours dropped.
 
     ``rows`` are the recorder's rows (``start`` as a UTC timestamp), already
     converted to kWh (sum) or kW (mean). ``first_start`` is the start of the
     first hour wanted. For an energy meter the rows must start one hour
     earlier, since the first hour's use is the change from the hour before.
+    Dropped hours (a meter that went backwards, a negative mean) are NaN.
     """
     if kind is SourceKind.ENERGY:
         sums = _by_hour(rows, "sum", first_start - HOUR_SECONDS, hours + 1)
@@ -116,7 +150,7 @@ def hourly_energy(
         kwh = _by_hour(rows, "mean", first_start, hours)
         resets = kwh < 0.0
         kwh[resets] = np.nan
-    return kwh, int(np.count_nonzero(resets))
+    return kwh, resets
 
 
 def _by_hour(
@@ -138,15 +172,16 @@ def _read_history(
 ) -> HourlyHistory:
     """Read and reduce the statistics. Blocking: runs in the recorder's executor."""
     empty = np.full(hours, np.nan, dtype=np.float64)
+    none_dropped = np.zeros(hours, dtype=np.bool_)
     metadata = get_metadata(hass, statistic_ids={statistic_id}).get(statistic_id)
     if metadata is None:
-        return HourlyHistory(statistic_id, end, empty, None, None)
+        return HourlyHistory(statistic_id, end, empty, None, None, none_dropped)
     meta = dict(metadata[1])
     kind = source_kind(meta)
     unit = meta.get("unit_of_measurement")
     unit = None if unit is None else str(unit)
     if kind is None:
-        return HourlyHistory(statistic_id, end, empty, None, unit)
+        return HourlyHistory(statistic_id, end, empty, None, unit, none_dropped)
     start = end - hours * HOUR
     query_start = start - HOUR if kind is SourceKind.ENERGY else start
     column: Literal["sum", "mean"] = "sum" if kind is SourceKind.ENERGY else "mean"

@@ -32,7 +32,7 @@ def hourly_use(
     start: datetime,
     end: datetime,
     expected: FloatArray | None = None,
-) -> list[float]:
+) -> FloatArray:
     """kWh of each hour in ``[start, end)`` (UTC, on the hour).
 
     Measured kWh before the forecast, forecast after: ``expected`` is the
@@ -42,16 +42,15 @@ def hourly_use(
     fc = forecast.forecast
     ahead = fc.p50 if expected is None else expected
     history = forecast.history.kwh
-    values: list[float] = []
-    moment = start
-    while moment < end:
-        offset = round((moment - fc.start) / HOUR)
-        if offset >= 0:
-            values.append(float(ahead[offset]) if offset < fc.hours else np.nan)
-        else:
-            index = len(history) + offset
-            values.append(float(history[index]) if index >= 0 else np.nan)
-        moment += HOUR
+    # Hours relative to the forecast's first: negative ones are measured.
+    offsets = round((start - fc.start) / HOUR) + np.arange(
+        max(0, round((end - start) / HOUR)), dtype=np.int64
+    )
+    values = np.full(offsets.shape, np.nan)
+    future = (offsets >= 0) & (offsets < fc.hours)
+    values[future] = ahead[offsets[future]]
+    past = (offsets < 0) & (offsets >= -len(history))
+    values[past] = history[len(history) + offsets[past]]
     return values
 
 
@@ -60,7 +59,7 @@ def day_hours(
     now: datetime,
     days: int,
     expected: FloatArray | None = None,
-) -> tuple[datetime, list[float]]:
+) -> tuple[datetime, FloatArray]:
     """A local day's start (UTC) and its kWh per hour, ``days`` after today.
 
     A day of 23 or 25 hours (DST) has 23 or 25 values (see ``hourly_use``).
@@ -84,9 +83,9 @@ def compute_peaks(
         return
     fc = forecast.forecast
     start = dt_util.as_utc(dt_util.start_of_local_day(dt_util.as_local(now)))
-    kwh = np.array(hourly_use(forecast, start, forecast.end))
+    kwh = hourly_use(forecast, start, forecast.end)
     # A measured hour has no band: its p90 is what it used.
-    p90 = np.array(hourly_use(forecast, start, forecast.end, fc.p90))
+    p90 = hourly_use(forecast, start, forecast.end, fc.p90)
     hours = [start + i * HOUR for i in range(len(kwh))]
     days = np.array(
         [dt_util.as_local(hour).date().toordinal() for hour in hours], dtype=np.int64
@@ -136,7 +135,7 @@ def day_cost(
     start, values = day_hours(
         forecast, now, days, expected_energy(fc.p10, fc.p50, fc.p90)
     )
-    if any(np.isnan(values)):
+    if np.any(np.isnan(values)):
         return DayCost(None, None, "energy_unknown")
     starts = np.array([(start + i * HOUR).timestamp() for i in range(len(values))])
     mean_price, uncovered = run_costs(prices.rate(), Profile.flat(1.0, 3600.0), starts)

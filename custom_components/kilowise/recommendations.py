@@ -157,7 +157,19 @@ class KilowiseRecommendations:
     @callback
     def _async_tick(self, _now: datetime) -> None:
         self._schedule_tick()
-        self.async_update()
+        # Prices change by the quarter and an appliance's best start moves
+        # with the clock; without either, only a new hour changes anything
+        # (the peak now): the quarters in between are skipped. Many entries
+        # in one Home Assistant then cost little between their refreshes.
+        now = dt_util.utcnow()
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        if (
+            self.price_entity
+            or self.tariff_lines
+            or any(is_appliance(sub) for sub in self.entry.subentries.values())
+            or self.snapshot.as_of < hour
+        ):
+            self.async_update()
         if (
             self._cycles_learned_at is not None
             and dt_util.utcnow() - self._cycles_learned_at >= CYCLE_LEARNING_INTERVAL

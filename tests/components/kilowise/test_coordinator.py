@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from sqlalchemy.exc import OperationalError
 
+from custom_components.kilowise import coordinator as coordinator_module
 from custom_components.kilowise.const import (
     CONF_SOURCE_ENTITY,
     DOMAIN,
@@ -24,12 +25,18 @@ from custom_components.kilowise.const import (
     REFRESH_SPREAD,
 )
 from custom_components.kilowise.coordinator import (
+    RECENT_HOURS,
     KilowiseCoordinator,
+    full_read_hour,
     next_refresh,
     refresh_offset,
 )
 from custom_components.kilowise.engine import HISTORY_HOURS
-from custom_components.kilowise.history import SourceKind
+from custom_components.kilowise.history import (
+    HourlyHistory,
+    SourceKind,
+    async_read_history,
+)
 
 from .conftest import (
     DATA_END,
@@ -485,3 +492,126 @@ def test_refreshes_of_many_entries_are_spread() -> None:
     assert next_refresh(now, timedelta(seconds=90)) == datetime(
         2026, 3, 29, 1, 6, 30, tzinfo=UTC
     )
+
+
+def test_full_reads_of_many_entries_are_spread_over_the_day() -> None:
+    """A hundred entries read their whole history each at its own hour."""
+    hours = [full_read_hour(f"entry{i:03d}") for i in range(100)]
+    assert hours == [full_read_hour(f"entry{i:03d}") for i in range(100)]
+    per_hour = np.bincount(hours, minlength=24)
+    assert len(per_hour) == 24
+    assert per_hour.max() <= 12
+
+
+def _history(
+    kwh: np.ndarray, end: datetime, unit: str = "kWh", dropped: int | None = None
+) -> HourlyHistory:
+    mask = np.zeros(len(kwh), dtype=bool)
+    if dropped is not None:
+        mask[dropped] = True
+    return HourlyHistory(SOURCE, end, kwh, SourceKind.ENERGY, unit, mask)
+
+
+def test_history_joins_a_recent_read() -> None:
+    """Older hours kept, newest replaced; what does not join is refused."""
+    previous = _history(np.arange(10.0), DATA_END, dropped=8)
+    recent = _history(np.array([80.0, 90.0, 100.0, 110.0]), DATA_END + 2 * HOUR)
+    joined = previous.updated(recent)
+    assert joined is not None
+    assert joined.end == DATA_END + 2 * HOUR
+    np.testing.assert_array_equal(
+        joined.kwh, [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 80.0, 90.0, 100.0, 110.0]
+    )
+    # Hour 8 was a reset in the previous read; the recent read replaced it.
+    assert joined.dropped_hours == 0
+    assert previous.updated(_history(recent.kwh, recent.end, unit="Wh")) is None
+    # Four new hours cannot be covered by a read of four hours (no overlap).
+    assert previous.updated(_history(recent.kwh, DATA_END + 4 * HOUR)) is None
+    assert previous.updated(_history(recent.kwh, DATA_END - HOUR)) is None
+
+
+async def _reads(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record how many hours each statistics read of the coordinator asks for."""
+    asked: list[int] = []
+
+    async def counting(
+        hass: HomeAssistant,
+        statistic_id: str,
+        end: datetime,
+        hours: int = HISTORY_HOURS,
+    ) -> HourlyHistory:
+        asked.append(hours)
+        return await async_read_history(hass, statistic_id, end, hours)
+
+    monkeypatch.setattr(coordinator_module, "async_read_history", counting)
+    return asked
+
+
+async def _next_hour(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    coordinator: KilowiseCoordinator,
+    household: np.ndarray,
+    hour: int,
+) -> None:
+    """The recorder compiles hour ``hour`` after the data; the refresh reads it."""
+    total = meter_statistics(household)[-1]["sum"] + float(
+        np.nansum(household[-168 : -168 + hour + 1])
+    )
+    start = DATA_END + hour * HOUR
+    await async_import(
+        hass, SOURCE, "kWh", [{"start": start, "state": total, "sum": total}]
+    )
+    await _move_to(
+        hass, freezer, start + timedelta(minutes=65) + coordinator.refresh_offset
+    )
+    assert coordinator.data.history.end == start + HOUR
+
+
+@pytest.mark.refresh_spread
+async def test_reads_recent_hours_between_full_reads(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    household: np.ndarray,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Between full reads only the newest hours are read, with the same result."""
+    coordinator = _coordinator(init_integration)
+    monkeypatch.setattr(coordinator, "_full_read_hour", (DATA_END.hour + 12) % 24)
+    asked = await _reads(hass, monkeypatch)
+    for hour in range(3):
+        await _next_hour(hass, freezer, coordinator, household, hour)
+    assert asked == [RECENT_HOURS + 1] * 3
+    history = coordinator.data.history
+    full = await async_read_history(hass, SOURCE, history.end)
+    np.testing.assert_array_equal(history.kwh, full.kwh)
+    np.testing.assert_array_equal(history.dropped, full.dropped)
+
+
+@pytest.mark.refresh_spread
+async def test_full_read_once_a_day_sees_old_corrections(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    household: np.ndarray,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A correction older than the recent hours shows at the entry's full read."""
+    coordinator = _coordinator(init_integration)
+    # The full read falls on the second refresh.
+    monkeypatch.setattr(coordinator, "_full_read_hour", (DATA_END.hour + 2) % 24)
+    asked = await _reads(hass, monkeypatch)
+    # A week ago the meter was reset: its sum fell to zero for good.
+    old = DATA_HOURS - 168
+    rows = [
+        {**row, "sum": row["sum"] - 2000.0, "state": row["sum"] - 2000.0}
+        for row in meter_statistics(household)[old:]
+    ]
+    await async_import(hass, SOURCE, "kWh", rows)
+    await _next_hour(hass, freezer, coordinator, household, 0)
+    assert asked == [RECENT_HOURS + 1]
+    assert coordinator.data.history.dropped_hours == 0
+    await _next_hour(hass, freezer, coordinator, household, 1)
+    assert asked == [RECENT_HOURS + 1, HISTORY_HOURS]
+    assert coordinator.data.history.dropped_hours == 1
