@@ -1,18 +1,25 @@
-"""Benchmark of fleet work: training throughput, scoring on one and two Dask workers.
+"""Benchmark of fleet work: training throughput, scoring on one and two Dask workers,
+and the hourly refresh of 1 and 100 entries in one Home Assistant.
 
-Run: ``python bench/fleet.py [--homes N]`` from the repository root (``scripts/bench
-fleet`` does it in the project's environment). The fleet is made of homes resampled
-from the real ones (time-shifted and scaled copies, named ``resampled-*``), since the
-real data holds three homes. Both scoring paths run in the same run on the same
-homes, so the ratio holds on a busy machine too.
+Run: ``python bench/fleet.py [--homes N] [--no-ha]`` from the repository root
+(``scripts/bench fleet`` does it in the project's environment). The fleet is made of
+homes resampled from the real ones (time-shifted and scaled copies, named
+``resampled-*``), since the real data holds three homes. Both scoring paths run in
+the same run on the same homes, so the ratio holds on a busy machine too. The Home
+Assistant figures come from ``bench/ha`` (the test harness's Home Assistant with a
+real recorder), run as a child process.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 from pathlib import Path
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,6 +35,8 @@ from model_builder.training import (
     build_training_set,
     fit_quantile_models,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _peak_mb() -> float:
@@ -80,12 +89,75 @@ def _score_on_cluster(
     return elapsed, scores, worker_mb
 
 
+def _refresh_cost() -> dict[int, dict[str, float]] | None:
+    """``bench/ha``'s figures by number of entries, or None if it failed."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "refresh.json"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "bench/ha",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=REPO,
+            env={**os.environ, "KILOWISE_BENCH_JSON": str(target)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0 or not target.exists():
+            print(done.stdout[-3000:], file=sys.stderr)
+            return None
+        return {int(row["entries"]): row for row in json.loads(target.read_text())}
+
+
+def _refresh_rows(cost: dict[int, dict[str, float]] | None) -> list[list[object]]:
+    if cost is None:
+        return [["Home Assistant refresh (bench/ha failed, see above)", "-", ""]]
+    rows: list[list[object]] = []
+    for count, figures in sorted(cost.items()):
+        rows.append(
+            [
+                f"CPU of one hour's refreshes, {count} entr{'y' if count == 1 else 'ies'} "
+                "in one Home Assistant (s)",
+                round(figures["cpu_s"], 3),
+                "<= 2 s for 100" if count == 100 else "",
+            ]
+        )
+    biggest = cost[max(cost)]
+    rows.append(
+        [
+            f"  the same span with no refresh, {max(cost)} entries (s)",
+            round(biggest["idle_cpu_s"], 3),
+            "",
+        ]
+    )
+    rows.append(
+        [
+            f"longest event-loop callback during them, {max(cost)} entries "
+            "(ms, real / CPU)",
+            f"{1000 * biggest['longest_callback_s']:.1f} / "
+            f"{1000 * biggest['longest_callback_cpu_s']:.1f}",
+            "no blocking",
+        ]
+    )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--homes", type=int, default=24, help="resampled homes to score"
     )
+    parser.add_argument(
+        "--no-ha", action="store_true", help="skip the Home Assistant refresh figures"
+    )
     args = parser.parse_args()
+    refresh = None if args.no_ha else _refresh_cost()
 
     homes = load_homes(TRAINING_HOMES, default_data_dir())
     started = time.perf_counter()
@@ -157,6 +229,7 @@ def main() -> int:
                     "",
                 ],
                 ["reports identical on all three paths", identical, "True"],
+                *([] if args.no_ha else _refresh_rows(refresh)),
             ],
         )
     )

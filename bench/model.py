@@ -3,7 +3,9 @@
 Run: ``python bench/model.py`` from the repository root (``scripts/bench``
 does it in the project's environment). Speeds are medians of many runs,
 and the engine is compared with scikit-learn's own ``predict`` of the same
-model in the same run, so the ratio holds on a busy machine too.
+model in the same run, in turns, so the ratio holds on a busy machine too;
+scikit-learn is timed with its default threads and on one thread, and the faster
+counts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from threadpoolctl import threadpool_limits
+
 from model_builder.bundle import load_bundle
 from model_builder.datasets import (
     HELD_OUT_HOMES,
@@ -25,7 +29,15 @@ from model_builder.datasets import (
     default_data_dir,
     load_homes,
 )
-from model_builder.engine import BUNDLED_MODEL, artifact, features, forecasting
+from model_builder.engine import (
+    BUNDLED_KEYS,
+    BUNDLED_MODEL,
+    artifact,
+    features,
+    forecasting,
+    golden,
+    signing,
+)
 from model_builder.evaluation import walk_forward
 from model_builder.models import JOBLIB_MODEL
 from model_builder.report import evaluation_table, table
@@ -40,6 +52,33 @@ def median_ms(call: Callable[[], object], runs: int) -> float:
         call()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples) * 1000
+
+
+def paired_medians_ms(
+    engine: Callable[[], object], sklearn: Callable[[], object], rounds: int = 40
+) -> tuple[float, float]:
+    """Medians of the engine's forecast and scikit-learn's predict, in turns.
+
+    Each round times five scikit-learn calls, then twenty engine calls, so a
+    change of the machine's load during the run weighs on both sides alike,
+    while each side runs warm within its turn.
+    """
+    engine_times: list[float] = []
+    sklearn_times: list[float] = []
+    for _ in range(rounds):
+        for call, times, runs in (
+            (sklearn, sklearn_times, 5),
+            (engine, engine_times, 20),
+        ):
+            call()  # warm after the other side's turn
+            for _ in range(runs):
+                start = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - start)
+    return (
+        statistics.median(engine_times) * 1000,
+        statistics.median(sklearn_times) * 1000,
+    )
 
 
 def main() -> int:
@@ -75,15 +114,37 @@ def main() -> int:
     tz = ZoneInfo("Europe/Brussels")
     hour_of_day, weekday = features.local_calendar(start, features.MAX_HORIZON, tz)
     rows = features.forecast_rows(history, hour_of_day, weekday).matrix
-    engine_forecast = median_ms(
-        lambda: forecasting.forecast(model, history, start, tz), 2000
-    )
+
+    def engine_call() -> object:
+        return forecasting.forecast(model, history, start, tz)
+
+    def sklearn_call() -> object:
+        return predict_raw(bundle["models"], rows)
+
+    engine_forecast, sklearn_predict = paired_medians_ms(engine_call, sklearn_call)
+    with threadpool_limits(
+        1
+    ):  # on 48 rows its OpenMP threads may cost more than they give
+        engine_forecast_2, sklearn_one_thread = paired_medians_ms(
+            engine_call, sklearn_call
+        )
     engine_predict = median_ms(lambda: model.ensemble.predict(rows), 2000)
-    sklearn_predict = median_ms(lambda: predict_raw(bundle["models"], rows), 200)
+    if sklearn_one_thread < sklearn_predict:
+        engine_forecast, sklearn_best = engine_forecast_2, sklearn_one_thread
+    else:
+        sklearn_best = sklearn_predict
     feature_time = median_ms(
         lambda: features.forecast_rows(history, hour_of_day, weekday), 2000
     )
     load = median_ms(lambda: artifact.read_artifact(BUNDLED_MODEL), 50)
+
+    def load_as_at_set_up() -> object:
+        # What set-up does: the project's key, the signature, the golden vectors.
+        trust = artifact.TrustPolicy(signing.load_trusted_keys(BUNDLED_KEYS))
+        checked = artifact.read_artifact(BUNDLED_MODEL, trust)
+        return golden.replay_golden(checked, golden.golden_path(BUNDLED_MODEL))
+
+    full_load = median_ms(load_as_at_set_up, 50)
     size = (
         BUNDLED_MODEL.stat().st_size
         + (BUNDLED_MODEL.parent / model.manifest["payload"]["file"]).stat().st_size
@@ -107,11 +168,26 @@ def main() -> int:
                     "",
                 ],
                 [
-                    "speed-up: scikit-learn predict / engine forecast",
-                    round(sklearn_predict / engine_forecast, 1),
+                    "  the same on one thread (ms)",
+                    round(sklearn_one_thread, 3),
+                    "",
+                ],
+                [
+                    "speed-up: faster scikit-learn predict / engine forecast",
+                    round(sklearn_best / engine_forecast, 1),
                     ">= 4x",
                 ],
-                ["load and verify the artifact (ms)", round(load, 2), "<= 100 ms"],
+                [
+                    "speed-up of the prediction alone (same work on both sides)",
+                    round(sklearn_best / engine_predict, 1),
+                    "",
+                ],
+                ["load and check the artifact (ms)", round(load, 2), "<= 100 ms"],
+                [
+                    "  and its signature and golden vectors, as at set-up (ms)",
+                    round(full_load, 2),
+                    "<= 100 ms",
+                ],
                 ["artifact size, manifest + payload (bytes)", size, "<= 1 MB"],
             ],
         )

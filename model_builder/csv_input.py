@@ -9,21 +9,31 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .series import HOUR_NS, DataError, HomeSeries, series_from_intervals, to_utc_ns
+from .series import (
+    HOUR_NS,
+    DataError,
+    HomeSeries,
+    row_name,
+    series_from_intervals,
+    to_utc_ns,
+)
 
 UNIT_TO_KWH = {"Wh": 1e-3, "kWh": 1.0, "MWh": 1e3}
 
 
-def _numbers(column: pd.Series, source: str, name: str) -> npt.NDArray[np.float64]:
-    """Parse a number column; blanks are missing, text is an error with its line."""
+def _numbers(
+    column: pd.Series, source: str, name: str, first_line: int | None
+) -> npt.NDArray[np.float64]:
+    """Parse a number column; blanks are missing, text or infinity an error with its line."""
     text = column.astype("string").str.strip()
     blank = text.isna() | (text == "") | text.str.lower().isin({"nan", "na", "null"})
     values = pd.to_numeric(text.where(~blank), errors="coerce")
-    bad = values.isna() & ~blank
+    bad = (values.isna() | np.isinf(values.astype("float64"))) & ~blank
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"{source}, line {row + 2}: {name} is {column.iloc[row]!r}, not a number"
+            f"{source}, {row_name(row, first_line)}: {name} is "
+            f"{column.iloc[row]!r}, not a number"
         )
     numbers: npt.NDArray[np.float64] = values.to_numpy(dtype=np.float64)
     return numbers
@@ -45,7 +55,12 @@ def read_energy_csv(
     source = str(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+    except (
+        OSError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+    ) as err:
         raise DataError(f"{source}: cannot read CSV: {err}") from err
     return frame_to_series(
         frame,
@@ -69,6 +84,7 @@ def frame_to_series(
     cumulative: bool,
     tz: tzinfo,
     unit: str = "kWh",
+    first_line: int | None = 2,
 ) -> HomeSeries:
     """Turn a table of energy readings into kWh per UTC hour.
 
@@ -77,6 +93,8 @@ def frame_to_series(
     row is a meter reading and consumption is the difference between
     readings; a decrease is a meter reset and leaves that interval missing.
     Duplicate times keep their first row. Naive times are local to ``tz``.
+    Errors name the row as a file line (``first_line`` is the line of the
+    first row), or count rows from 1 when ``first_line`` is None.
     """
     for column in (time_column, energy_column):
         if column not in frame.columns:
@@ -85,11 +103,21 @@ def frame_to_series(
             )
     if frame.empty:
         raise DataError(f"{source}: no rows")
-    energy = _numbers(frame[energy_column], source, energy_column) * UNIT_TO_KWH[unit]
+    energy = (
+        _numbers(frame[energy_column], source, energy_column, first_line)
+        * UNIT_TO_KWH[unit]
+    )
+    if not cumulative and np.nanmin(energy, initial=0.0) < 0:
+        row = int(np.flatnonzero(energy < 0)[0])
+        raise DataError(
+            f"{source}, {row_name(row, first_line)}: {energy_column} is "
+            f"{frame[energy_column].iloc[row]!r}, a negative energy (a meter "
+            "counter? then use --cumulative)"
+        )
     times = frame[time_column]
     if times.dtype == object or pd.api.types.is_string_dtype(times):
         times = times.replace("", None)
-    stamps = to_utc_ns(times, tz, source)
+    stamps = to_utc_ns(times, tz, source, first_line)
 
     order = np.argsort(stamps, kind="stable")
     stamps, energy = stamps[order], energy[order]
@@ -111,11 +139,6 @@ def frame_to_series(
         delta[delta < 0] = np.nan
         starts, durations, values = stamps[:-1], np.diff(stamps), delta
     else:
-        if np.nanmin(energy) < 0:
-            row = int(np.flatnonzero(energy < 0)[0])
-            raise DataError(
-                f"{source}: negative energy in {energy_column} (sorted row {row + 1})"
-            )
         starts, durations, values = stamps, np.full(len(stamps), step), energy
     series = series_from_intervals(name, starts, durations, values, tz)
     series.notes.update(duplicate_times=duplicates, meter_resets=resets)

@@ -9,6 +9,7 @@ of receiving it over the network.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -17,8 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from . import ha_db
 from .csv_input import UNIT_TO_KWH, frame_to_series, read_energy_csv
-from .datasets import HOMES, default_data_dir
+from .datasets import HOMES, default_data_dir, load_homes
 from .series import DataError, HomeSeries
 
 SYNTHETIC_PREFIX = "resampled"
@@ -47,9 +49,10 @@ class HomeSource:
     """One home of a fleet, as a recipe to load it.
 
     ``kind`` is ``builtin`` (a real home of shared/data by name), ``csv`` (one
-    file per home), ``parquet`` (one home of a dataset with a home column) or
-    ``resampled`` (a real home shifted in time and scaled, for fleets larger
-    than the real data; always labelled as such).
+    file per home), ``parquet`` (one home of a dataset with a home column),
+    ``ha_db`` (one statistic of a Home Assistant database) or ``resampled`` (a
+    real home shifted in time and scaled, for fleets larger than the real
+    data; always labelled as such).
     """
 
     name: str
@@ -61,13 +64,16 @@ class HomeSource:
     shift_days: int = 0
     scale: float = 1.0
     data_dir: Path = field(default_factory=default_data_dir)
+    database: ha_db.DatabaseHome | None = None
 
     def load(self) -> HomeSeries:
         """Read the home's hourly series (blocking; runs on the worker)."""
         if self.kind == "builtin":
-            return HOMES[self.name](self.data_dir)
+            return load_homes((self.name,), self.data_dir)[0]
+        if self.kind == "ha_db" and self.database is not None:
+            return ha_db.read_home(self.database)
         if self.kind == "resampled":
-            base = HOMES[str(self.home_key)](self.data_dir)
+            (base,) = load_homes((str(self.home_key),), self.data_dir)
             return replace(
                 base,
                 name=self.name,
@@ -103,18 +109,31 @@ class HomeSource:
                 cumulative=c.cumulative,
                 tz=c.tz(),
                 unit=c.unit,
+                first_line=None,
             )
         raise DataError(f"unknown home source kind {self.kind!r}")
 
 
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options that name a fleet of homes (shared by train and score)."""
+def load_home(source: HomeSource) -> HomeSeries:
+    """``source.load()``, as a function a Dask worker can be sent."""
+    return source.load()
+
+
+def add_source_arguments(
+    parser: argparse.ArgumentParser, *, builtin: bool = True
+) -> None:
+    """Options that name a fleet of homes (shared by train and score).
+
+    ``train`` names the real homes with its own ``--homes``, so it asks for
+    no ``--builtin``.
+    """
     group = parser.add_argument_group("homes")
-    group.add_argument(
-        "--builtin",
-        default="",
-        help="real homes of shared/data by name, comma-separated",
-    )
+    if builtin:
+        group.add_argument(
+            "--builtin",
+            default="",
+            help="real homes of shared/data by name, comma-separated",
+        )
     group.add_argument(
         "--csv-dir",
         type=Path,
@@ -140,9 +159,13 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help="CSV/Parquet energy is a meter counter",
     )
     group.add_argument(
-        "--timezone", default="UTC", help="zone of naive times (default UTC)"
+        "--timezone",
+        default=None,
+        help="zone of naive CSV/Parquet times (default UTC) and of --ha-db homes "
+        "(default: the one in .storage/core.config beside a SQLite file)",
     )
     group.add_argument("--unit", choices=sorted(UNIT_TO_KWH), default="kWh")
+    ha_db.add_arguments(group)
     group.add_argument(
         "--resampled",
         type=int,
@@ -151,15 +174,27 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def sources_from_args(args: argparse.Namespace) -> list[HomeSource]:
-    """The homes named by ``add_source_arguments`` options, in a stable order."""
+def sources_from_args(
+    args: argparse.Namespace, resampled_from: Sequence[str] | None = None
+) -> list[HomeSource]:
+    """The homes named by ``add_source_arguments`` options, in a stable order.
+
+    ``resampled_from`` limits the real homes that resampled ones are made
+    of (training keeps the held-out home out of them).
+    """
     data_dir = getattr(args, "data_dir", None) or default_data_dir()
     columns = Columns(
-        args.time_column, args.energy_column, args.cumulative, args.timezone, args.unit
+        args.time_column,
+        args.energy_column,
+        args.cumulative,
+        args.timezone or "UTC",
+        args.unit,
     )
     columns.tz()  # refuse an unknown zone before any work
     sources: list[HomeSource] = []
-    for name in (n.strip() for n in args.builtin.split(",") if n.strip()):
+    for name in (n.strip() for n in getattr(args, "builtin", "").split(",")):
+        if not name:
+            continue
         if name not in HOMES:
             raise DataError(f"unknown home {name!r}; known: {', '.join(HOMES)}")
         sources.append(HomeSource(name, "builtin", data_dir=data_dir))
@@ -170,7 +205,16 @@ def sources_from_args(args: argparse.Namespace) -> list[HomeSource]:
         sources += [HomeSource(f.stem, "csv", path=f, columns=columns) for f in files]
     if args.parquet is not None:
         sources += parquet_sources(args.parquet, args.home_column, columns)
-    sources += resampled_sources(args.resampled, data_dir)
+    if args.ha_db:
+        sources += [
+            HomeSource(home.name, "ha_db", database=home)
+            for home in ha_db.database_homes(
+                args.ha_db, args.statistic_id, args.timezone
+            )
+        ]
+    elif args.statistic_id:
+        raise DataError("--statistic-id needs --ha-db")
+    sources += resampled_sources(args.resampled, data_dir, resampled_from)
     names = [s.name for s in sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -197,19 +241,22 @@ def parquet_sources(path: Path, home_column: str, columns: Columns) -> list[Home
     ]
 
 
-def resampled_sources(count: int, data_dir: Path) -> list[HomeSource]:
+def resampled_sources(
+    count: int, data_dir: Path, bases: Sequence[str] | None = None
+) -> list[HomeSource]:
     """``count`` homes made from the real ones: shifted whole days, scaled 0.5-2x.
 
     Deterministic, so a fleet benchmark can be rerun; every name starts with
     ``resampled-`` so such homes are never mistaken for measured ones.
+    ``bases`` limits the real homes used (default all of them).
     """
     rng = np.random.default_rng(7)
-    bases = sorted(HOMES)
+    names = sorted(HOMES if bases is None else bases)
     return [
         HomeSource(
-            f"{SYNTHETIC_PREFIX}-{bases[i % len(bases)]}-{i:04d}",
+            f"{SYNTHETIC_PREFIX}-{names[i % len(names)]}-{i:04d}",
             "resampled",
-            home_key=bases[i % len(bases)],
+            home_key=names[i % len(names)],
             shift_days=int(rng.integers(1, 365)),
             scale=float(np.round(rng.uniform(0.5, 2.0), 3)),
             data_dir=data_dir,

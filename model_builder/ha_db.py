@@ -27,7 +27,8 @@ must be installed; it is not needed for anything else in model_builder.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from itertools import pairwise
 import json
@@ -464,30 +465,125 @@ def home_time_zone(target: str, timezone: str | None) -> tzinfo:
         raise DataError(f"unknown time zone {name!r}") from err
 
 
+@dataclass(frozen=True)
+class DatabaseHome:
+    """One home of a recorder database: where to read it, and its name.
+
+    Small and picklable, so a Dask worker can read the home itself.
+    """
+
+    name: str
+    target: str
+    statistic_id: str
+    timezone: str
+    schema_version: int
+
+    @property
+    def source(self) -> str:
+        """The database as messages show it (a URL without its password)."""
+        return _safe_url(self.target) if _is_url(self.target) else self.target
+
+
+def database_labels(targets: Sequence[str]) -> list[str]:
+    """A short name per database, for the names of their homes.
+
+    A recorder file keeps Home Assistant's name (``home-assistant_v2.db``), so
+    the folder it is in names it; another file its stem; a URL its database.
+    """
+
+    def label(target: str) -> str:
+        if _is_url(target):
+            rest = _safe_url(target).partition("://")[2]
+            return rest.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or rest
+        path = Path(target).expanduser()
+        if path.name == "home-assistant_v2.db" and path.parent.name:
+            return path.parent.name
+        return path.stem
+
+    labels = [label(target) for target in targets]
+    if len(set(labels)) < len(labels):
+        labels = [f"{name}#{i}" for i, name in enumerate(labels, start=1)]
+    return labels
+
+
+def database_homes(
+    targets: Sequence[str], statistic_ids: list[str] | None, timezone: str | None
+) -> list[DatabaseHome]:
+    """The homes of one or more databases, checked but not read yet.
+
+    ``statistic_ids`` names the homes' statistics; with several databases,
+    each database's homes are the named statistics it holds (every name must
+    be found in one of them). Without names, each database must hold exactly
+    one energy or power statistic. With one database a home is named by its
+    statistic, with several by ``<database label>/<statistic>``.
+    """
+    homes: list[DatabaseHome] = []
+    found: set[str] = set()
+    for target, label in zip(targets, database_labels(targets), strict=True):
+        source = _safe_url(target) if _is_url(target) else target
+        tz = home_time_zone(target, timezone)
+        engine = open_database(target)
+        try:
+            version = check_schema(engine, source)
+            statistics = list_statistics(engine)
+        finally:
+            engine.dispose()
+        wanted = statistic_ids
+        if statistic_ids and len(targets) > 1:
+            held = {statistic.statistic_id for statistic in statistics}
+            wanted = [name for name in statistic_ids if name in held]
+            if not wanted:
+                raise DataError(
+                    f"{source}: holds none of {', '.join(statistic_ids)} (energy "
+                    f"or power statistics: {_candidates(statistics)})"
+                )
+        for statistic in choose_statistics(statistics, wanted, source):
+            found.add(statistic.statistic_id)
+            name = (
+                statistic.statistic_id
+                if len(targets) == 1
+                else f"{label}/{statistic.statistic_id}"
+            )
+            homes.append(
+                DatabaseHome(name, target, statistic.statistic_id, str(tz), version)
+            )
+    missing = [name for name in statistic_ids or [] if name not in found]
+    if missing:
+        raise DataError(f"no database holds {', '.join(missing)}")
+    return homes
+
+
+def read_home(home: DatabaseHome) -> HomeSeries:
+    """Read one home of a database (blocking)."""
+    engine = open_database(home.target)
+    try:
+        (statistic,) = choose_statistics(
+            list_statistics(engine), [home.statistic_id], home.source
+        )
+        series = read_statistic(engine, statistic, ZoneInfo(home.timezone))
+    finally:
+        engine.dispose()
+    return replace(series, name=home.name)
+
+
 def read_homes(
     target: str, statistic_ids: list[str] | None, timezone: str | None
 ) -> tuple[list[HomeSeries], int]:
-    """Read the chosen statistics as homes; also return the schema version."""
-    source = _safe_url(target) if _is_url(target) else target
-    tz = home_time_zone(target, timezone)
-    engine = open_database(target)
-    try:
-        version = check_schema(engine, source)
-        chosen = choose_statistics(list_statistics(engine), statistic_ids, source)
-        homes = [read_statistic(engine, statistic, tz) for statistic in chosen]
-    finally:
-        engine.dispose()
-    return homes, version
+    """Read the chosen statistics of one database as homes; also return the
+    schema version."""
+    chosen = database_homes([target], statistic_ids, timezone)
+    return [read_home(home) for home in chosen], chosen[0].schema_version
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--ha-db``, ``--statistic-id`` and ``--timezone`` of a command."""
+def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--ha-db`` and ``--statistic-id`` of a command."""
     parser.add_argument(
         "--ha-db",
+        action="append",
         metavar="PATH_OR_URL",
         help="a Home Assistant recorder database: the SQLite file "
         "(home-assistant_v2.db, opened read-only) or a SQLAlchemy URL "
-        "(mysql+pymysql://…, postgresql://…)",
+        "(mysql+pymysql://…, postgresql://…); repeat it for several databases",
     )
     parser.add_argument(
         "--statistic-id",
@@ -495,7 +591,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="SENSOR",
         help="with --ha-db: the energy meter or power sensor of each home, such "
-        "as sensor.grid_energy (needed when the database has more than one)",
+        "as sensor.grid_energy (needed when a database has more than one; with "
+        "several databases, each one's homes are those of these it holds)",
     )
 
 

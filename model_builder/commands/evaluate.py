@@ -66,8 +66,9 @@ def _scored_from(args: argparse.Namespace, tz: tzinfo) -> datetime | None:
 
 
 def _run_database(args: argparse.Namespace) -> int:
-    """Score the model on homes read from a Home Assistant database."""
-    homes, version = ha_db.read_homes(args.ha_db, args.statistic_id, args.timezone)
+    """Score the model on homes read from Home Assistant databases."""
+    chosen = ha_db.database_homes(args.ha_db, args.statistic_id, args.timezone)
+    homes = [ha_db.read_home(home) for home in chosen]
     predict = load_predictor(args.model)
     evaluations = []
     for home in homes:
@@ -82,7 +83,8 @@ def _run_database(args: argparse.Namespace) -> int:
         }
         print(json.dumps(result if len(homes) > 1 else result[homes[0].name]))
         return 0
-    print(f"{args.ha_db}: recorder schema {version}")
+    for database, version in sorted({(h.source, h.schema_version) for h in chosen}):
+        print(f"{database}: recorder schema {version}")
     ha_db.print_notes(homes)
     print()
     print(evaluation_table([("database", evaluation) for evaluation in evaluations]))

@@ -13,15 +13,17 @@ import numpy.typing as npt
 from .. import ha_db
 from ..bundle import export_artifact, new_bundle, save_bundle
 from ..compiler import compile_ensemble
-from ..datasets import HELD_OUT_HOMES, TRAINING_HOMES, default_data_dir, load_homes
+from ..datasets import HELD_OUT_HOMES, HOMES, TRAINING_HOMES, default_data_dir
+from ..distributed import map_homes
 from ..engine import BUNDLED_MODEL, artifact
 from ..evaluation import Evaluation, walk_forward
+from ..fleet import HomeSource, add_source_arguments, load_home, sources_from_args
 from ..models import JOBLIB_MODEL
 from ..report import evaluation_table
 from ..series import DataError, HomeSeries
 from ..training import MODEL_PARAMS, QUANTILES, build_training_set, fit_quantile_models
 
-HELP = "train the global model on real homes"
+HELP = "train the global model on real homes, or a model on other homes"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,13 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir", type=Path, default=default_data_dir(), help="shared/data folder"
     )
     parser.add_argument(
-        "--homes", default=",".join(TRAINING_HOMES), help="homes to train on"
+        "--homes",
+        default=",".join(TRAINING_HOMES),
+        help="real homes to train on (with other homes: only with --fine-tune)",
     )
     parser.add_argument(
         "--held-out",
         default=None,
         help="homes never trained on, only scored (default: "
-        f"{','.join(HELD_OUT_HOMES)}; none with --ha-db)",
+        f"{','.join(HELD_OUT_HOMES)}; none with other homes)",
     )
     parser.add_argument(
         "--holdout-fraction",
@@ -52,34 +56,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="model_builder's artifact (default: the bundled model's; with "
-        "--ha-db, beside --artifact)",
+        "other homes, beside --artifact)",
     )
     parser.add_argument(
         "--artifact",
         type=Path,
         default=None,
         help="data-only artifact manifest (default: the bundled model; "
-        "required with --ha-db)",
+        "required with other homes)",
     )
-    ha_db.add_arguments(parser)
-    parser.add_argument(
-        "--timezone",
-        default=None,
-        help="with --ha-db: the homes' time zone (default: the one in "
-        ".storage/core.config beside a SQLite file)",
-    )
+    add_source_arguments(parser, builtin=False)
     parser.add_argument(
         "--fine-tune",
         action="store_true",
-        help="with --ha-db: train on the real homes plus the database's homes, "
-        "weighted up, and export a model for them",
+        help="with other homes (--ha-db, --csv-dir, --parquet): train on the real "
+        "homes plus them, weighted up, and export a model for them",
     )
     parser.add_argument(
         "--home-weight",
         type=float,
         default=4.0,
-        help="with --fine-tune: how many real homes each database home counts as "
+        help="with --fine-tune: how many real homes each other home counts as "
         "(default 4)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        help="Dask scheduler address (tcp://host:8786): the homes are read and "
+        "prepared on its workers; the model is fitted here",
     )
 
 
@@ -102,16 +105,36 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "home"
 
 
+def _real_homes(names: tuple[str, ...], args: argparse.Namespace) -> list[HomeSeries]:
+    """The named real homes of shared/data, read where the homes are read."""
+    if not names:
+        return []
+    sources = [HomeSource(name, "builtin", data_dir=args.data_dir) for name in names]
+    return map_homes(
+        load_home, sources, scheduler=args.scheduler, description="reading homes"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.holdout_fraction < 1:
         raise ValueError("--holdout-fraction must be at least 0 and below 1")
     name = "global"
     home_weights: dict[str, float] = {}
-    database_homes: list[HomeSeries] = []
-    if args.ha_db is None:
+    training_names = _names(args.homes)
+    for home_name in training_names:
+        if home_name not in HOMES:
+            raise DataError(f"unknown home {home_name!r}; known: {', '.join(HOMES)}")
+    # Homes beyond the real ones; resampled ones are made of the training
+    # homes only, so the held-out home stays unseen.
+    others = sources_from_args(args, resampled_from=training_names)
+    other_homes: list[HomeSeries] = []
+    if not others:
         if args.fine_tune:
-            raise DataError("--fine-tune needs --ha-db: the home to fine-tune for")
-        homes = load_homes(_names(args.homes), args.data_dir)
+            raise DataError(
+                "--fine-tune needs the homes to fine-tune for: --ha-db, --csv-dir "
+                "or --parquet"
+            )
+        homes = _real_homes(training_names, args)
         held_out_names = (
             HELD_OUT_HOMES if args.held_out is None else _names(args.held_out)
         )
@@ -120,29 +143,37 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.artifact is None:
             raise DataError(
-                "--artifact is required with --ha-db: a model trained on a "
-                "database never replaces the bundled one"
+                "--artifact is required with --ha-db, --csv-dir, --parquet or "
+                "--resampled: a model trained on other homes never replaces the "
+                "bundled one"
             )
         if args.home_weight <= 0:
             raise DataError("--home-weight must be above 0")
-        database_homes, version = ha_db.read_homes(
-            args.ha_db, args.statistic_id, args.timezone
+        for database, version in sorted(
+            {
+                (s.database.source, s.database.schema_version)
+                for s in others
+                if s.database is not None
+            }
+        ):
+            print(f"{database}: recorder schema {version}")
+        other_homes = map_homes(
+            load_home, others, scheduler=args.scheduler, description="reading homes"
         )
-        print(f"{args.ha_db}: recorder schema {version}")
-        ha_db.print_notes(database_homes)
-        homes = list(database_homes)
+        ha_db.print_notes(
+            [h for h, s in zip(other_homes, others, strict=True) if s.kind == "ha_db"]
+        )
+        homes = list(other_homes)
         if args.fine_tune:
-            homes = load_homes(_names(args.homes), args.data_dir) + homes
-            home_weights = {home.name: args.home_weight for home in database_homes}
+            homes = _real_homes(training_names, args) + homes
+            home_weights = {home.name: args.home_weight for home in other_homes}
         held_out_names = () if args.held_out is None else _names(args.held_out)
         name = (
-            f"home-{_slug(database_homes[0].name)}"
-            if len(database_homes) == 1
-            else "homes"
+            f"home-{_slug(other_homes[0].name)}" if len(other_homes) == 1 else "homes"
         )
         artifact_path = args.artifact
         joblib_path = args.joblib or args.artifact.with_suffix(".joblib")
-    held_out = load_homes(held_out_names, args.data_dir)
+    held_out = _real_homes(held_out_names, args)
     train_parts: list[HomeSeries] = []
     sources = []
     for home in homes:
@@ -178,11 +209,11 @@ def run(args: argparse.Namespace) -> int:
         ("held out", walk_forward(home, ensemble.predict)) for home in held_out
     ]
     comparisons: list[tuple[str, Evaluation]] = []
-    if database_homes and args.holdout_fraction > 0:
-        # Each database home's last part, by the model shipped with Kilowise.
+    if other_homes and args.holdout_fraction > 0:
+        # Each other home's last part, by the model shipped with Kilowise.
         bundled = artifact.read_artifact(BUNDLED_MODEL)
         for home, part in zip(homes, train_parts, strict=True):
-            if home.name in {h.name for h in database_homes}:
+            if home.name in {h.name for h in other_homes}:
                 comparisons.append(
                     (
                         "holdout, bundled model",
@@ -224,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
         f"{manifest['payload']['bytes']} bytes, sha256 {manifest['payload']['sha256'][:12]}…)"
     )
     print(f"model id:          {manifest['model_id']}")
-    if database_homes:
+    if other_homes:
         print(
             "unsigned: sign it with `python -m model_builder sign` before loading it "
             "into Home Assistant"

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 import pickle
 import shutil
+import zipfile
 
 import numpy as np
 import pytest
@@ -134,6 +135,35 @@ def test_oversized_payload_is_refused_before_reading(copy: Path) -> None:
     with _payload(copy).open("r+b") as handle:
         handle.truncate(MAX_PAYLOAD_BYTES + 1)  # sparse: nothing is allocated
     with pytest.raises(ArtifactError, match="more than the"):
+        read_artifact(copy)
+
+
+def huge_array_payload(payload: Path, name: str = "value") -> bytes:
+    """The payload with one array whose header claims 2**40 elements.
+
+    Its data is the real array's few kB: numpy would allocate the declared
+    8 TiB before finding out.
+    """
+    arrays = dict(np.load(payload))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for key, array in arrays.items():
+            entry = io.BytesIO()
+            if key == name:
+                header = {"descr": "<f8", "fortran_order": False, "shape": (2**40,)}
+                np.lib.format.write_array_header_1_0(entry, header)
+                entry.write(array.tobytes())
+            else:
+                np.save(entry, array)
+            archive.writestr(f"{key}.npy", entry.getvalue())
+    return buffer.getvalue()
+
+
+def test_array_far_too_large_is_refused_before_reading(copy: Path) -> None:
+    _replace_payload(copy, huge_array_payload(_payload(copy)))
+    with pytest.raises(
+        ArtifactError, match=r"array value declares 1099511627776 elements"
+    ):
         read_artifact(copy)
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 import shutil
 
+import numpy as np
 import pytest
 
 from custom_components.kilowise.const import BUNDLED_MODEL
@@ -28,6 +29,22 @@ def test_bundled_golden_vectors_are_reproduced_bit_for_bit() -> None:
     assert result.rows >= 200
     assert result.identical
     assert result.max_abs_diff == 0.0
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 48])
+def test_any_number_of_rows_gives_the_same_bits(batch: int) -> None:
+    """A row alone or among others: the same sum, added in the same order."""
+    artifact = read_artifact(BUNDLED_MODEL)
+    document = json.loads(golden_path(BUNDLED_MODEL).read_text())
+    rows = np.array(
+        [[np.nan if v is None else v for v in row] for row in document["rows"]],
+        dtype=np.float64,
+    )
+    expected = np.array(document["expected"], dtype=np.float64)
+    for start in range(0, 96, batch):
+        got = artifact.ensemble.predict(rows[start : start + batch])
+        assert got.shape == (min(batch, 96 - start), 3)
+        assert np.array_equal(got, expected[start : start + batch])
 
 
 def test_golden_rows_include_missing_features() -> None:

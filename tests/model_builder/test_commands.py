@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -13,6 +14,8 @@ import pytest
 from custom_components.kilowise.engine.artifact import read_artifact
 from model_builder.__main__ import main
 from model_builder.bundle import load_bundle, new_bundle, save_bundle
+from model_builder.evaluation import walk_forward
+from model_builder.models import load_predictor
 from model_builder.series import HomeSeries
 from model_builder.training import QUANTILES
 
@@ -26,28 +29,53 @@ def small_joblib(tmp_path: Path, small_models: list[object]) -> Path:
     return path
 
 
+METER_START = datetime(2016, 9, 20, 22, tzinfo=UTC)
+RESET_READING = 24 * 31
+"""From this reading on the meter was replaced: it starts again below 1000 kWh."""
+LOST_READING = 24 * 33 - 2
+"""This reading never arrived (its line is deleted)."""
+
+
 def _meter_csv(path: Path, home: HomeSeries, days: int) -> Path:
     """A real home's hours as a naive-local meter export, with real-world faults.
 
     The values are the Sceaux house's measured hours, replayed on a clock that
-    crosses the autumn daylight-saving change. The file gets a duplicate row, a
-    lost reading and a meter reset.
+    crosses the autumn daylight-saving change (02:00 comes twice, told apart
+    by row order). The file gets a duplicate row, a lost reading and a meter
+    reset.
     """
     hours = days * 24
     kwh = home.values[-hours:]
     kwh = np.where(np.isnan(kwh), 0.0, kwh)
     counter = np.concatenate(([1000.0], 1000.0 + np.cumsum(kwh)))
-    start = datetime(2016, 9, 20, 22, tzinfo=UTC)
     lines = ["time,meter_kwh"]
     for i, reading in enumerate(counter):
-        local = (start + timedelta(hours=i)).astimezone(BERLIN)
-        # From day 31 the meter was replaced: it starts again below 1000 kWh.
-        shown = reading - 1000.0 if i >= 24 * 31 else reading
+        local = (METER_START + timedelta(hours=i)).astimezone(BERLIN)
+        shown = reading - 1000.0 if i >= RESET_READING else reading
         lines.append(f"{local:%Y-%m-%d %H:%M:%S},{shown:.4f}")
+    assert sum(line.startswith("2016-10-30 02:00") for line in lines) == 2
     lines.insert(200, lines[200])  # duplicate
-    del lines[24 * 33]  # lost reading
+    # Line k holds reading k - 1 up to the duplicate, k - 2 after it.
+    del lines[LOST_READING + 2]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _meter_hours(home: HomeSeries, days: int) -> HomeSeries:
+    """What the meter file of ``_meter_csv`` should read as, hour by hour."""
+    kwh = home.values[-days * 24 :]
+    kwh = np.where(np.isnan(kwh), 0.0, np.round(kwh, 4))
+    kwh[RESET_READING - 1] = np.nan  # the hour that ends at the reset
+    kwh[LOST_READING - 1 : LOST_READING + 1] = np.nan  # both hours around it
+    return HomeSeries("meter", METER_START, kwh, BERLIN)
+
+
+def _figures(result: dict[str, Any]) -> dict[str, float]:
+    """The scores of an evaluation, flat."""
+    flat = {"coverage": result["coverage_p10_p90"]}
+    for name, score in (("model", result["model"]), *result["baselines"].items()):
+        flat |= {f"{name}.{key}": value for key, value in score.items()}
+    return flat
 
 
 def test_evaluate_json_on_a_messy_meter(
@@ -56,7 +84,9 @@ def test_evaluate_json_on_a_messy_meter(
     homes: dict[str, HomeSeries],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    csv = _meter_csv(tmp_path / "meter.csv", homes["sceaux"], days=42)
+    """Duplicate, lost reading, reset and a repeated hour: exactly the clean hours."""
+    days = 42
+    csv = _meter_csv(tmp_path / "meter.csv", homes["sceaux"], days)
     argv = [
         "evaluate",
         "--model",
@@ -80,13 +110,96 @@ def test_evaluate_json_on_a_messy_meter(
         "same_hour_last_week",
         "mean_same_hour_4_weeks",
     }
-    # Scoring starts after four weeks: at most 14 days remain, and the reset,
-    # the lost reading and their lagged copies are skipped, never imputed.
-    assert 0 < result["hours_scored"] < 14 * 24
+    # The same figures as scoring the hours the file should give, gaps left
+    # as gaps: the reset's hour, the two hours around the lost reading and
+    # their lagged copies are skipped, never imputed.
+    expected = walk_forward(
+        _meter_hours(homes["sceaux"], days), load_predictor(small_joblib)
+    ).as_dict()
+    assert result["hours_scored"] == expected["hours_scored"]
+    assert _figures(result) == pytest.approx(_figures(expected), abs=1e-4)
+    assert 0 < result["hours_scored"] < (days - 28) * 24
     assert result["baselines"]["same_hour_last_week"]["mase_weekly"] == 1.0
-    assert 0 <= result["coverage_p10_p90"] <= 1
-    for score in (result["model"], *result["baselines"].values()):
-        assert score["mae_kwh"] > 0
+
+
+MESSY = [
+    (
+        "2016-01-01 00:00,1\n2016-01-01 01:00,abc\n",
+        [],
+        "line 3: kwh is 'abc', not a number",
+    ),
+    ("2016-01-01 00:00,1\n2016-01-01 01:00,inf\n", [], "line 3: kwh is 'inf'"),
+    (
+        "2016-01-01 00:00,1\n2016-01-01 01:00,-2\n",
+        [],
+        "line 3: kwh is '-2', a negative",
+    ),
+    (
+        "2016-01-01T00:00+01:00,1\n2016-01-01 01:00,1\n",
+        [],
+        "line 3: time '2016-01-01 01:00' has no UTC offset",
+    ),
+    (
+        "2016-10-30 01:00,1\n2016-10-30 02:00,1\n2016-10-30 03:00,1\n",
+        ["--timezone", "Europe/Berlin"],
+        "line 3: 2016-10-30 02:00:00 happens twice in Europe/Berlin",
+    ),
+    (
+        "2016-03-27 01:00,1\n2016-03-27 02:00,1\n",
+        ["--timezone", "Europe/Berlin"],
+        "line 3: 2016-03-27 02:00:00 does not exist in Europe/Berlin",
+    ),
+    ("2016-01-01 00:00,1\nsoon,1\n", [], "line 3: cannot read time 'soon'"),
+    ("2016-01-01 00:00,1\n2016-01-01 00:00,2\n", [], "fewer than two distinct times"),
+    ("", [], "no rows"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rows", "extra", "message"),
+    MESSY,
+    ids=[
+        "text",
+        "infinity",
+        "negative",
+        "offset_and_none",
+        "repeated_hour_once",
+        "skipped_hour",
+        "bad_time",
+        "only_duplicates",
+        "no_rows",
+    ],
+)
+def test_evaluate_refuses_messy_files_with_the_line(
+    *,
+    tmp_path: Path,
+    small_joblib: Path,
+    capsys: pytest.CaptureFixture[str],
+    rows: str,
+    extra: list[str],
+    message: str,
+) -> None:
+    """Each fault: exit status 2 and one line naming the file and row, no traceback."""
+    csv = tmp_path / "readings.csv"
+    csv.write_text("time,kwh\n" + rows)
+    argv = [
+        "evaluate",
+        "--model",
+        str(small_joblib),
+        "--csv",
+        str(csv),
+        "--time-column",
+        "time",
+        "--energy-column",
+        "kwh",
+        *extra,
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {csv}")
+    assert message in err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
 
 
 def test_evaluate_refuses_text_with_the_line(

@@ -8,6 +8,8 @@ makes any use of Home Assistant fail (the image does not have it).
 
 from __future__ import annotations
 
+import ast
+from importlib import metadata
 import os
 from pathlib import Path
 import shlex
@@ -113,3 +115,37 @@ def test_compose_scoring_job_runs_from_the_image_files(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     report = pd.read_parquet(output)
     assert set(report["home"]) == {"belgium", "resampled-belgium-0000"}
+
+
+def test_the_image_pins_every_package_model_builder_imports() -> None:
+    """Each third-party module imported by model_builder or the engine (also
+    those imported only when an option needs them, such as SQLAlchemy for
+    --ha-db or distributed for --scheduler) comes from a package pinned in
+    container.txt."""
+    pinned = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (REPO / "requirements" / "container.txt").read_text().splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    }
+    distributions = metadata.packages_distributions()
+    imported: set[str] = set()
+    for folder in (REPO / "model_builder", REPO / "custom_components/kilowise/engine"):
+        for path in folder.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    imported.add(str(node.module).split(".")[0])
+    third_party = {
+        name
+        for name in imported
+        if name not in sys.stdlib_module_names
+        and name not in {"model_builder", "custom_components", "kilowise_engine"}
+    }
+    assert {"numpy", "sklearn", "pandas", "sqlalchemy", "distributed"} <= third_party
+    missing = {
+        name
+        for name in third_party
+        if not {d.lower() for d in distributions.get(name, [name])} & pinned
+    }
+    assert not missing, f"imported but not in container.txt: {sorted(missing)}"

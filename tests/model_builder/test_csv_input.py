@@ -7,9 +7,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from model_builder.csv_input import read_energy_csv
+from model_builder.csv_input import frame_to_series, read_energy_csv
 from model_builder.series import DataError
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -117,7 +118,10 @@ def test_nonexistent_local_time_is_refused(tmp_path: Path) -> None:
         ("2016-03-27 02:30", "1"),
         ("2016-03-27 03:00", "1"),
     ]
-    with pytest.raises(DataError, match="do not fit Europe/Berlin"):
+    with pytest.raises(
+        DataError,
+        match=r"line 3: 2016-03-27 02:30:00 does not exist in Europe/Berlin",
+    ):
         read_energy_csv(
             _write(tmp_path / "n.csv", rows),
             "time",
@@ -136,4 +140,125 @@ def test_daily_data_is_refused(tmp_path: Path) -> None:
             "energy",
             cumulative=False,
             tz=UTC,
+        )
+
+
+def test_offsets_across_a_clock_change_read_like_local_times(tmp_path: Path) -> None:
+    """ISO times with their offset (+02:00 then +01:00) give the same hours."""
+    start = datetime(2016, 10, 29, 20, tzinfo=UTC)
+    hours = 10
+    values = [str(i + 1) for i in range(hours)]
+    aware = [
+        (start + timedelta(hours=i)).astimezone(BERLIN).isoformat()
+        for i in range(hours)
+    ]
+    assert {t[-6:] for t in aware} == {"+02:00", "+01:00"}
+    with_offsets = read_energy_csv(
+        _write(tmp_path / "aware.csv", list(zip(aware, values, strict=True))),
+        "time",
+        "energy",
+        cumulative=False,
+        tz=BERLIN,
+    )
+    local = read_energy_csv(
+        _write(
+            tmp_path / "local.csv",
+            list(zip(_local(start, hours), values, strict=True)),
+        ),
+        "time",
+        "energy",
+        cumulative=False,
+        tz=BERLIN,
+    )
+    assert with_offsets.start == local.start == start
+    assert (
+        with_offsets.values.tolist()
+        == local.values.tolist()
+        == list(range(1, hours + 1))
+    )
+
+
+def test_times_with_and_without_an_offset_are_refused(tmp_path: Path) -> None:
+    rows = [
+        ("2016-01-01T00:00:00+01:00", "1"),
+        ("2016-01-01T01:00:00+01:00", "1"),
+        ("2016-01-01 02:00:00", "1"),
+    ]
+    with pytest.raises(
+        DataError, match=r"line 4: time '2016-01-01 02:00:00' has no UTC offset"
+    ):
+        read_energy_csv(
+            _write(tmp_path / "m.csv", rows), "time", "energy", cumulative=False, tz=UTC
+        )
+
+
+def test_lonely_repeated_hour_names_its_line(tmp_path: Path) -> None:
+    """02:00 on the fall-back night, once only: summer or winter time? Refused."""
+    times = _local(datetime(2016, 10, 29, 22, tzinfo=UTC), 6)
+    first = times.index("2016-10-30 02:00:00")
+    del times[first + 1]  # the second 02:00 never arrived
+    rows = [(t, "1") for t in times]
+    with pytest.raises(
+        DataError,
+        match=rf"line {first + 2}: 2016-10-30 02:00:00 happens twice in "
+        r"Europe/Berlin .* its only row",
+    ):
+        read_energy_csv(
+            _write(tmp_path / "dst.csv", rows),
+            "time",
+            "energy",
+            cumulative=False,
+            tz=BERLIN,
+        )
+
+
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "1e400"])
+def test_infinity_is_refused_with_the_line(tmp_path: Path, value: str) -> None:
+    rows = [
+        ("2016-01-01 00:00", "1"),
+        ("2016-01-01 01:00", "1"),
+        ("2016-01-01 02:00", value),
+    ]
+    with pytest.raises(DataError, match=rf"line 4: energy is '{value}', not a number"):
+        read_energy_csv(
+            _write(tmp_path / "i.csv", rows), "time", "energy", cumulative=False, tz=UTC
+        )
+
+
+def test_negative_energy_names_the_line(tmp_path: Path) -> None:
+    """Rows are sorted by time before use; the message still names the file line."""
+    rows = [
+        ("2016-01-01 02:00", "1"),
+        ("2016-01-01 00:00", "1"),
+        ("2016-01-01 01:00", "-0.5"),
+    ]
+    with pytest.raises(
+        DataError, match=r"line 4: energy is '-0.5', a negative energy.*--cumulative"
+    ):
+        read_energy_csv(
+            _write(tmp_path / "n.csv", rows), "time", "energy", cumulative=False, tz=UTC
+        )
+
+
+@pytest.mark.parametrize("content", ["", "time,energy\n"])
+def test_empty_files_name_the_file(tmp_path: Path, content: str) -> None:
+    csv = tmp_path / "empty.csv"
+    csv.write_text(content)
+    with pytest.raises(DataError, match=rf"{csv}: (cannot read CSV|no rows)"):
+        read_energy_csv(csv, "time", "energy", cumulative=False, tz=UTC)
+
+
+def test_table_rows_are_counted_from_one() -> None:
+    """A table that is not a text file (Parquet) has rows, not lines."""
+    frame = pd.DataFrame({"time": ["2016-01-01 00:00", "noon"], "energy": ["1", "2"]})
+    with pytest.raises(DataError, match=r"fleet.parquet \(a\), row 2: cannot read"):
+        frame_to_series(
+            frame,
+            "time",
+            "energy",
+            source="fleet.parquet (a)",
+            name="a",
+            cumulative=False,
+            tz=UTC,
+            first_line=None,
         )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custom_components.kilowise.engine.artifact import read_artifact
 from model_builder.__main__ import main
 from model_builder.fleet import add_source_arguments, sources_from_args
 from model_builder.scoring import ANOMALY_RUN_HOURS, REPORT_COLUMNS
@@ -293,3 +294,99 @@ def test_unreachable_scheduler_is_one_clear_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "cannot reach the Dask scheduler" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _train(*argv: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """``python -m model_builder train`` with a quick model, in a child process."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "model_builder",
+            "train",
+            "--max-iter",
+            "3",
+            "--stride",
+            "96",
+            *argv,
+        ],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_train_on_a_folder_and_a_parquet_dataset(
+    tmp_path: Path,
+    csv_dir: Path,
+    homes: dict[str, HomeSeries],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Other homes train a model of their own, scored against the bundled one."""
+    belgium = homes["belgium"]
+    pd.DataFrame(
+        {
+            "home": ["p1"] * len(belgium.values),
+            "time": [
+                belgium.start + timedelta(hours=i) for i in range(len(belgium.values))
+            ],
+            "kwh": belgium.values * 0.7,
+        }
+    ).to_parquet(tmp_path / "fleet.parquet")
+    manifest = tmp_path / "fleet" / "fleet.json"
+    argv = [
+        "train",
+        "--csv-dir",
+        str(csv_dir),
+        "--parquet",
+        str(tmp_path / "fleet.parquet"),
+        "--resampled",
+        "2",
+        "--max-iter",
+        "3",
+        "--stride",
+        "96",
+        "--artifact",
+        str(manifest),
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    info = read_artifact(manifest).manifest
+    names = [source["name"] for source in info["training"]["sources"]]
+    # Resampled homes come from the training homes only: never the held-out one.
+    assert names == [
+        "flat-a",
+        "flat-b",
+        "p1",
+        "resampled-konstanz-0000",
+        "resampled-sceaux-0001",
+    ]
+    assert info["model_id"].startswith("kilowise-homes-")
+    assert "flat-a/holdout" in info["metrics"]
+    assert "holdout, bundled model" in out
+    assert (tmp_path / "fleet" / "fleet.joblib").is_file()
+
+    # A model trained on other homes never replaces the bundled one.
+    assert main(argv[:-2]) == 2
+    assert "--artifact is required" in capsys.readouterr().err
+    assert main(["train", "--fine-tune", "--artifact", str(manifest)]) == 2
+    assert "--fine-tune needs the homes" in capsys.readouterr().err
+
+
+def test_dask_cluster_trains_the_single_process_model(
+    tmp_path: Path, csv_dir: Path, dask_cluster: str
+) -> None:
+    """Homes read on two Dask workers or here: the same trees, bit for bit."""
+    single, cluster = tmp_path / "single" / "m.json", tmp_path / "cluster" / "m.json"
+    common = ["--csv-dir", str(csv_dir), "--resampled", "1", "--fine-tune"]
+    done = _train(*common, "--artifact", str(single))
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = _train(*common, "--artifact", str(cluster), "--scheduler", dask_cluster)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"reading homes on {dask_cluster}" in done.stderr
+    one, other = read_artifact(single), read_artifact(cluster)
+    assert one.sha256 == other.sha256
+    assert one.manifest["metrics"] == other.manifest["metrics"]

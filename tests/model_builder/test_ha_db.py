@@ -26,6 +26,7 @@ from homeassistant.components.recorder.models import (
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.core import HomeAssistant
 import numpy as np
+import pandas as pd
 import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -341,3 +342,78 @@ async def test_evaluate_and_fine_tune_from_the_database(
     # A model trained on a database never lands on the bundled one by default.
     assert await hass.async_add_executor_job(main, argv[:-2]) == 2
     assert "--artifact is required with --ha-db" in capsys.readouterr().err
+
+
+async def test_several_databases_in_score_and_evaluate(
+    database: Path,
+    hass: HomeAssistant,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Two homes' recorder files, each in its own folder: one fleet."""
+
+    def copy_to(folder: str) -> str:
+        target = tmp_path / folder / "home-assistant_v2.db"
+        target.parent.mkdir()
+        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        with sqlite3.connect(target) as destination:
+            source.backup(destination)
+        source.close()
+        return str(target)
+
+    flat_a = await hass.async_add_executor_job(copy_to, "flat-a")
+    flat_b = await hass.async_add_executor_job(copy_to, "flat-b")
+    databases = ["--ha-db", flat_a, "--ha-db", flat_b, "--timezone", "Europe/Paris"]
+
+    report = tmp_path / "report.csv"
+    argv = [
+        "score",
+        *databases,
+        "--statistic-id",
+        "sensor.grid_energy",
+        "--output",
+        str(report),
+    ]
+    assert await hass.async_add_executor_job(main, argv) == 0
+    scored = await hass.async_add_executor_job(pd.read_csv, report)
+    assert sorted(scored["home"].unique()) == [
+        "flat-a/sensor.grid_energy",
+        "flat-b/sensor.grid_energy",
+    ]
+    capsys.readouterr()
+
+    # Each database's homes are the named statistics it holds.
+    argv = [
+        "evaluate",
+        "--model",
+        "custom_components/kilowise/models/kilowise_global.json",
+        *databases,
+        "--statistic-id",
+        "sensor.grid_energy",
+        "sensor.home_power",
+        "--json",
+    ]
+    assert await hass.async_add_executor_job(main, argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert sorted(result) == [
+        "flat-a/sensor.grid_energy",
+        "flat-a/sensor.home_power",
+        "flat-b/sensor.grid_energy",
+        "flat-b/sensor.home_power",
+    ]
+    assert result["flat-a/sensor.grid_energy"] == result["flat-b/sensor.grid_energy"]
+
+    with pytest.raises(DataError, match=r"no database holds sensor\.nothing"):
+        await hass.async_add_executor_job(
+            ha_db.database_homes,
+            [flat_a, flat_b],
+            ["sensor.grid_energy", "sensor.nothing"],
+            "UTC",
+        )
+    assert ha_db.database_labels(
+        ["/a/home-assistant_v2.db", "/b/home-assistant_v2.db", "/c/copy.db"]
+    ) == ["a", "b", "copy"]
+    assert ha_db.database_labels(["/x/one.db", "/y/one.db"]) == ["one#1", "one#2"]
+    assert ha_db.database_labels(["postgresql://reader:pw@db/homeassistant"]) == [
+        "homeassistant"
+    ]

@@ -209,6 +209,32 @@ def _check_manifest(manifest: Any) -> dict[str, Any]:
     return manifest
 
 
+def _check_array_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    """Refuse an array whose header declares too many elements or objects.
+
+    numpy allocates the declared shape before reading the data, so a few bytes
+    that claim a huge array would exhaust memory: the header is read first.
+    """
+    name = member.filename.removesuffix(".npy")
+    with archive.open(member) as handle:
+        # numpy's format readers carry no type hints.
+        version = np.lib.format.read_magic(handle)  # type: ignore[no-untyped-call]
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)  # type: ignore[no-untyped-call]
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)  # type: ignore[no-untyped-call]
+        else:
+            raise ArtifactError(f"array {name} has npy format {version}")
+    if dtype.hasobject:
+        raise ArtifactError(f"array {name} holds Python objects")
+    elements = int(np.prod(shape, dtype=np.float64))
+    if elements > MAX_NODES:
+        raise ArtifactError(
+            f"array {name} declares {elements} elements, more than the "
+            f"{MAX_NODES} allowed"
+        )
+
+
 def _load_arrays(payload: bytes) -> dict[str, np.ndarray[Any, Any]]:
     expected = {*NODE_ARRAYS, "roots", "baseline"}
     try:
@@ -217,10 +243,12 @@ def _load_arrays(payload: bytes) -> dict[str, np.ndarray[Any, Any]]:
             if declared > MAX_PAYLOAD_BYTES * 8:
                 raise ArtifactError("payload expands beyond the allowed size")
             names = {name.removesuffix(".npy") for name in archive.namelist()}
-        if names != expected:
-            raise ArtifactError(
-                f"payload arrays are {sorted(names)}, expected {sorted(expected)}"
-            )
+            if names != expected:
+                raise ArtifactError(
+                    f"payload arrays are {sorted(names)}, expected {sorted(expected)}"
+                )
+            for member in archive.infolist():
+                _check_array_header(archive, member)
         with np.load(io.BytesIO(payload), allow_pickle=False) as data:
             return {name: data[name] for name in expected}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:

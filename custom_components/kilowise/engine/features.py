@@ -127,12 +127,14 @@ def _window_sums(series: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray
     """Prefix sums of values, squares and valid counts (NaN counts as absent)."""
     valid = ~np.isnan(series)
     values = np.where(valid, series, 0.0)
-    zero = np.zeros(1)
-    return (
-        np.concatenate((zero, np.cumsum(values))),
-        np.concatenate((zero, np.cumsum(values * values))),
-        np.concatenate((zero, np.cumsum(valid.astype(np.float64)))),
-    )
+    # One cumulative sum over the three rows (each row is summed in order, so
+    # every value is the same as summing that row alone).
+    sums = np.zeros((3, len(series) + 1))
+    sums[0, 1:] = values
+    sums[1, 1:] = values * values
+    sums[2, 1:] = valid
+    np.cumsum(sums, axis=1, out=sums)
+    return sums[0], sums[1], sums[2]
 
 
 def feature_rows(

@@ -34,16 +34,17 @@ NODE_ARRAYS: dict[str, type[np.generic]] = {
 class _CompleteTrees:
     """Every tree padded to a complete binary tree of the ensemble's depth.
 
-    Position ``p`` of a tree has children ``2p + 1`` (left) and ``2p + 2``
-    (right), so walking is arithmetic rather than pointer chasing. A leaf
-    above the last level is copied into every position below it. Missing
-    values become -inf in the first copy of the features and +inf in the
-    second; each node reads the copy that sends NaN its way, which makes the
-    NaN rule a plain comparison.
+    Nodes are stored level by level: at level ``L`` node ``p`` of tree ``t``
+    sits at ``t * 2**L + p``, and its children at ``2 * i`` (left) and
+    ``2 * i + 1`` (right) of level ``L + 1``, so walking all trees at once is
+    one multiply-add per level. A leaf above the last level is copied into
+    every position below it. Missing values become -inf in the first copy of
+    the features and +inf in the second; each node reads the copy that sends
+    NaN its way, which makes the NaN rule a plain comparison.
     """
 
-    column: npt.NDArray[np.intp]
-    threshold: FloatArray
+    columns: tuple[npt.NDArray[np.intp], ...]
+    thresholds: tuple[FloatArray, ...]
     leaf_value: FloatArray
 
     @classmethod
@@ -51,21 +52,22 @@ class _CompleteTrees:
         n_features = int(trees.feature.max()) + 1 if len(trees.feature) else 1
         n_trees = trees.roots.size
         node: npt.NDArray[np.intp] = trees.roots.reshape(n_trees, 1).astype(np.intp)
-        levels = []
+        columns, thresholds = [], []
         for _ in range(trees.depth):
-            levels.append(node)
+            column = trees.feature[node].astype(np.intp) + np.where(
+                trees.missing_left[node], 0, n_features
+            )
+            columns.append(column.reshape(-1))
+            # A threshold of +inf splits off missing values only; the largest
+            # float keeps every real value on the left and +inf on the right.
+            thresholds.append(
+                np.minimum(trees.threshold[node], np.finfo(np.float64).max).reshape(-1)
+            )
             children = np.stack((trees.left[node], trees.right[node]), axis=-1)
             node = children.reshape(n_trees, -1).astype(np.intp)
-        heap = np.concatenate(levels, axis=1) if levels else node[:, :0]
-        column = trees.feature[heap].astype(np.intp) + np.where(
-            trees.missing_left[heap], 0, n_features
-        )
-        # A threshold of +inf splits off missing values only; the largest
-        # float keeps every real value on the left and +inf on the right.
-        threshold = np.minimum(trees.threshold[heap], np.finfo(np.float64).max)
         return cls(
-            column=column.reshape(-1),
-            threshold=threshold.reshape(-1),
+            columns=tuple(columns),
+            thresholds=tuple(thresholds),
             leaf_value=trees.value[node].reshape(-1),
         )
 
@@ -109,27 +111,51 @@ class TreeEnsemble:
         x = np.asarray(features, dtype=np.float64)
         rows, n_features = x.shape
         n_q, n_trees = self.roots.shape
-        total = n_q * n_trees
         trees = self._complete
         missing = np.isnan(x)
         values = np.concatenate(
             (np.where(missing, -np.inf, x), np.where(missing, np.inf, x)), axis=1
         ).reshape(-1)
-        internal = (1 << self.depth) - 1
-        tree_base = np.arange(total, dtype=np.intp) * internal
-        row_base = (np.arange(rows, dtype=np.intp) * (2 * n_features))[:, None]
-        position = np.zeros((rows, total), dtype=np.intp)
-        for _ in range(self.depth):
-            node = tree_base + position
-            column = trees.column.take(node)
-            column += row_base
-            goes_right = values.take(column) > trees.threshold.take(node)
-            position *= 2
-            position += 1
-            position += goes_right
-        leaf = (position - internal) + np.arange(total, dtype=np.intp) * (internal + 1)
-        leaves = trees.leaf_value.take(leaf).reshape(rows, n_q, n_trees)
-        # Add tree by tree in training order (cumsum is sequential), starting
-        # from the baseline, exactly as scikit-learn accumulates its sum.
-        start = np.broadcast_to(self.baseline.reshape(1, n_q, 1), (rows, n_q, 1))
-        return np.cumsum(np.concatenate((start, leaves), axis=2), axis=2)[:, :, -1]
+        # Walk arrays are shaped (tree, row), trees of each quantile in
+        # training order, so that the leaves come out ready to be summed.
+        row_base = np.arange(rows, dtype=np.intp) * (2 * n_features)
+        tree = np.arange(n_q * n_trees, dtype=np.intp)[:, None]
+        if trees.columns:
+            # Level 0: every tree's root, the same node for every row.
+            node = (
+                values.take(trees.columns[0][:, None] + row_base)
+                > trees.thresholds[0][:, None]
+            ).astype(np.intp)
+            node += 2 * tree
+        else:
+            node = np.broadcast_to(tree, (n_q * n_trees, rows))
+        for column, threshold in zip(
+            trees.columns[1:], trees.thresholds[1:], strict=True
+        ):
+            at = column.take(node)
+            at += row_base
+            goes_right = values.take(at) > threshold.take(node)
+            node *= 2
+            node += goes_right
+        # Add tree by tree in training order, starting from the baseline,
+        # exactly as scikit-learn accumulates its sum.
+        terms = np.empty((n_q, n_trees + 1, rows))
+        terms[:, 0, :] = self.baseline[:, None]
+        terms[:, 1:, :] = trees.leaf_value.take(node).reshape(n_q, n_trees, rows)
+        return np.ascontiguousarray(_sum_in_order(terms).T)
+
+
+def _sum_in_order(terms: FloatArray) -> FloatArray:
+    """``terms[:, 0] + terms[:, 1] + ...`` added in that order: shape (q, rows).
+
+    numpy reduces a middle axis of a C-ordered array one slice after another
+    (it sums pairwise only along the contiguous last axis), so ``np.add.reduce``
+    is the sequential sum while there are two rows or more; a single row would
+    make the summed axis the contiguous one, and goes through ``cumsum``,
+    sequential by definition.
+    """
+    if terms.shape[2] >= 2:
+        total: FloatArray = np.add.reduce(terms, axis=1)
+        return total
+    last: FloatArray = np.cumsum(terms, axis=1)[:, -1, :]
+    return last

@@ -66,6 +66,7 @@ from custom_components.kilowise.engine.signing import (
     signature_path,
 )
 from custom_components.kilowise.model_manager import model_store_key
+from tests.engine.test_artifact import huge_array_payload
 
 from .conftest import (
     ENERGY_ATTRIBUTES,
@@ -195,6 +196,8 @@ def damage(manifest: Path, how: str, signer: Signer) -> None:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         replace_payload(manifest, buffer.getvalue())
+    elif how == "huge_array":
+        replace_payload(manifest, huge_array_payload(payload))
     elif how == "pickle_as_payload":
         replace_payload(manifest, pickle.dumps({"feature": np.zeros(3)}))
     elif how == "unknown_field":
@@ -592,6 +595,7 @@ async def test_bad_paths(
         ("flipped_byte", "model_refused", "does not match the manifest"),
         ("truncated_payload", "model_refused", "not a valid array archive"),
         ("wrong_dtype", "model_refused", "array threshold is float32"),
+        ("huge_array", "model_refused", "array value declares 1099511627776 elements"),
         ("pickle_as_payload", "model_refused", "not a valid array archive"),
         ("unknown_field", "model_refused", "manifest has unknown fields comment"),
         ("missing_field", "model_refused", "manifest lacks metrics"),
