@@ -23,6 +23,25 @@ def entry_device_info(coordinator: KilowiseCoordinator) -> DeviceInfo:
     )
 
 
+def subentry_device_info(
+    entry_id: str, subentry_id: str, name: str, model: str
+) -> DeviceInfo:
+    """The service device of a subentry (an appliance, a zone), under the entry's."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, subentry_id)},
+        name=name,
+        manufacturer="Kilowise",
+        model=model,
+        entry_type=DeviceEntryType.SERVICE,
+        via_device=(DOMAIN, entry_id),
+    )
+
+
+def subentry_unique_id(entry_id: str, subentry_id: str, key: str) -> str:
+    """Unique id of a subentry's entity: the entry's id, the subentry's, the key."""
+    return f"{entry_id}_{subentry_id}_{key}"
+
+
 class KilowiseEntity(CoordinatorEntity[KilowiseCoordinator]):
     """An entity of a Kilowise entry, named by its translation key."""
 

@@ -102,8 +102,7 @@ async def test_add_a_zone(
         for d in dr.async_entries_for_config_entry(
             dr.async_get(hass), init_integration.entry_id
         )
-        if d.identifiers
-        == {(DOMAIN, f"{init_integration.entry_id}_{subentry.subentry_id}")}
+        if d.identifiers == {(DOMAIN, subentry.subentry_id)}
     ]
     assert device.name == "Kilowise Living room"
     zone_entities = {
