@@ -78,6 +78,7 @@ from .engine.control import (
     ClimateState,
     Decision,
     Guard,
+    LastAction,
     Mode,
     Outlook,
     Preheat,
@@ -87,6 +88,7 @@ from .engine.control import (
     decide_light,
     decide_switch,
     describe,
+    explain,
     guard,
     plan_preheat,
     plan_run,
@@ -820,6 +822,8 @@ class ZoneController:
             )
         context = self.control.new_context()
         message = describe(decision, unit)
+        memory.last_action = LastAction(now, message, dry_run)
+        self.control.async_save()
         LOGGER.info("%s%s: %s", "[dry run] " if dry_run else "", entity_id, message)
         # Fired before the call, in the call's context: the logbook then shows
         # the entity's change as caused by this action and its reason.
@@ -891,6 +895,7 @@ class ZoneController:
         """The zone's control state, JSON-safe (local ISO times)."""
         now = dt_util.utcnow()
         zone = self.reading
+        unit = self.hass.config.units.temperature_unit
         return {
             "enabled": self.enabled,
             "dry_run": self.config.dry_run,
@@ -940,10 +945,33 @@ class ZoneController:
                     "action": None
                     if decision.action is None
                     else f"{decision.action.domain}.{decision.action.service}",
+                    "message": self._explain(decision, unit),
                 }
                 for entity_id, decision in self.decisions.items()
             },
+            "last_actions": {
+                entity_id: {
+                    "at": _utc_iso(memory.last_action.at),
+                    "message": memory.last_action.message,
+                    "dry_run": memory.last_action.dry_run,
+                }
+                for entity_id, memory in self.guards.items()
+                if memory.last_action is not None
+            },
         }
+
+    def _explain(self, decision: Decision, unit: str) -> str:
+        """What a decision does and why. In a dry run the entity keeps its
+        state, so the action already logged comes back every minute, held back
+        by the rules it set off itself: it is shown as what would be done."""
+        action = decision.action
+        if (
+            self.config.dry_run
+            and action is not None
+            and self.guards[decision.entity_id].last_key == action.key
+        ):
+            return describe(decision, unit)
+        return explain(decision, unit)
 
     def diagnostics(self) -> dict[str, Any]:
         """:meth:`summary` with every entity id replaced by its stand-in

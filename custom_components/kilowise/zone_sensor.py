@@ -80,7 +80,14 @@ ZONE_SENSORS: tuple[ZoneSensorEntityDescription, ...] = (
         value_fn=_status,
         attributes_fn=_status_attributes,
         unrecorded=frozenset(
-            {"preheat", "heating_rates", "planned_runs", "decisions", "climate_modes"}
+            {
+                "preheat",
+                "heating_rates",
+                "planned_runs",
+                "decisions",
+                "last_actions",
+                "climate_modes",
+            }
         ),
     ),
     ZoneSensorEntityDescription(

@@ -295,6 +295,11 @@ async def test_dry_run_logs_once_and_changes_nothing(
         (CLIMATE, "occupied")
     ]
     assert hass.states.get(CLIMATE).attributes["temperature"] == 19.0
+    # A reload (a restart, new options, another subentry) logs nothing again.
+    assert await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await room.run(5)
+    assert len(room.actions) == 3
 
 
 async def test_unavailable_source_stops_eco_and_lights_off(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import (
@@ -25,13 +24,12 @@ from custom_components.kilowise.const import (
     CONF_SOURCES,
     DOMAIN,
     SUBENTRY_APPLIANCE,
-    SUBENTRY_ZONE,
     control_storage_key,
     zone_issue_id,
 )
 
 from .conftest import subentry_id
-from .control_helpers import ZONE_DATA, async_setup_home
+from .control_helpers import ZONE_DATA, async_add_zone, async_setup_home
 
 GHOST = "binary_sensor.ghost"
 
@@ -243,19 +241,9 @@ async def test_removed_zone_takes_its_device_entities_state_and_issues(
     assert await async_setup_component(hass, "config", {})
     await async_setup_home(hass)
     entry = init_integration
-    hass.config_entries.async_add_subentry(
-        entry,
-        ConfigSubentry(
-            data=MappingProxyType(
-                {**ZONE_DATA, CONF_SOURCES: [*ZONE_DATA[CONF_SOURCES], GHOST]}
-            ),
-            subentry_type=SUBENTRY_ZONE,
-            title="Living room",
-            unique_id=None,
-        ),
+    zone = await async_add_zone(
+        hass, entry, {CONF_SOURCES: [*ZONE_DATA[CONF_SOURCES], GHOST]}
     )
-    await hass.async_block_till_done(wait_background_tasks=True)
-    zone = subentry_id(entry, "Living room")
     device = _device(hass, entry, zone)
     assert device is not None
     assert device.name == "Kilowise Living room"

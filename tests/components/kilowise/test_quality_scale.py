@@ -13,9 +13,7 @@ import importlib
 import inspect
 import re
 import tomllib
-from types import MappingProxyType
 
-from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -25,9 +23,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.kilowise as integration
-from custom_components.kilowise.const import DOMAIN, SUBENTRY_ZONE
+from custom_components.kilowise.const import DOMAIN
 
-from .control_helpers import ZONE_DATA, async_setup_home
+from .control_helpers import async_add_zone, async_setup_home
 from .translation_files import INTEGRATION, REPO
 
 RULES = {
@@ -256,16 +254,7 @@ async def test_entities_follow_the_rules(
     is there.
     """
     await async_setup_home(hass)
-    hass.config_entries.async_add_subentry(
-        priced_entry,
-        ConfigSubentry(
-            data=MappingProxyType(ZONE_DATA),
-            subentry_type=SUBENTRY_ZONE,
-            title="Living room",
-            unique_id=None,
-        ),
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_add_zone(hass, priced_entry)
     entries = er.async_entries_for_config_entry(
         er.async_get(hass), priced_entry.entry_id
     )
