@@ -95,6 +95,7 @@ from .engine.control import (
 )
 from .engine.occupancy import OccupancyModel, SourceReading, ZoneReading, zone_status
 from .engine.thermal import ThermalModel
+from .local_time import local_iso
 from .occupancy import async_learn_occupancy, async_learn_thermal, to_celsius
 from .stores import async_read_store, async_remove_store, open_store
 from .zone_config import ZoneConfig, renamed
@@ -117,11 +118,9 @@ CONTROLLED_ATTRIBUTES: Final = {
 state itself: on/off, or the thermostat's mode)."""
 
 
-def _utc_iso(value: Any) -> Any:
-    """JSON-safe: datetimes as local ISO times."""
-    if isinstance(value, datetime):
-        return dt_util.as_local(value).isoformat()
-    return value
+def _json_safe(value: Any) -> Any:
+    """JSON-safe: datetimes as local ISO times, anything else as it is."""
+    return local_iso(value) if isinstance(value, datetime) else value
 
 
 def _controlled_change(old: State, new: State) -> bool:
@@ -580,7 +579,7 @@ class ZoneController:
                 "zone": self.config.name,
                 ATTR_ENTITY_ID: entity_id,
                 "paused": until is not None,
-                "until": None if until is None else _utc_iso(until),
+                "until": local_iso(until),
             },
             context=context,
         )
@@ -842,7 +841,7 @@ class ZoneController:
                 "dry_run": dry_run,
                 "message": message,
                 "detail": {
-                    key: _utc_iso(value) for key, value in decision.detail.items()
+                    key: _json_safe(value) for key, value in decision.detail.items()
                 },
             },
             context=context,
@@ -901,15 +900,16 @@ class ZoneController:
             "dry_run": self.config.dry_run,
             "active": self.control.active(now) and self.enabled,
             "occupancy": None if zone is None else str(zone.status),
-            "since": None
-            if zone is None or zone.since is None
-            else _utc_iso(zone.since),
+            "since": None if zone is None else local_iso(zone.since),
             "unusable_sources": [] if zone is None else list(zone.unusable),
             "climate_modes": self.climate_modes(),
             "preheat": {
                 entity_id: None
                 if plan is None
-                else {"arrival": _utc_iso(plan.arrival), "start": _utc_iso(plan.start)}
+                else {
+                    "arrival": local_iso(plan.arrival),
+                    "start": local_iso(plan.start),
+                }
                 for entity_id, plan in self.preheats.items()
             },
             "heating_rates": {
@@ -921,7 +921,7 @@ class ZoneController:
                 for entity_id, model in self.thermal.items()
             },
             "overrides": {
-                entity_id: _utc_iso(memory.override_until)
+                entity_id: local_iso(memory.override_until)
                 for entity_id, memory in self.guards.items()
                 if memory.overridden(now)
             },
@@ -929,8 +929,8 @@ class ZoneController:
                 entity_id: None
                 if memory.planned is None
                 else {
-                    "start": _utc_iso(memory.planned.start),
-                    "end": _utc_iso(memory.planned.end),
+                    "start": local_iso(memory.planned.start),
+                    "end": local_iso(memory.planned.end),
                     "recommended": memory.planned.recommended,
                 }
                 for entity_id, memory in self.guards.items()
@@ -951,7 +951,7 @@ class ZoneController:
             },
             "last_actions": {
                 entity_id: {
-                    "at": _utc_iso(memory.last_action.at),
+                    "at": local_iso(memory.last_action.at),
                     "message": memory.last_action.message,
                     "dry_run": memory.last_action.dry_run,
                 }
@@ -984,7 +984,7 @@ class ZoneController:
         now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         values = self.occupancy.forecast(now, hours, dt_util.get_default_time_zone())
         return [
-            {"start": _utc_iso(now + index * HOUR), "probability": round(value, 3)}
+            {"start": local_iso(now + index * HOUR), "probability": round(value, 3)}
             for index, value in enumerate(values)
         ]
 

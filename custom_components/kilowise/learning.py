@@ -40,6 +40,7 @@ from .engine.adaptation import (
     adapt,
 )
 from .history import async_read_history
+from .local_time import local_iso
 from .stores import EntryStore, async_read_store, async_remove_store, open_store
 
 if TYPE_CHECKING:
@@ -58,10 +59,6 @@ STATUSES: Final = (
     NOT_CHECKED,
 )
 """Which model is in use and why: the states of the adaptation sensor."""
-
-
-def _iso(when: datetime | None) -> str | None:
-    return None if when is None else dt_util.as_local(when).isoformat()
 
 
 def _time(text: Any) -> datetime | None:
@@ -430,16 +427,16 @@ class KilowiseLearning:
             "accepted": status == Reason.ADAPTED,
             "reason": status,
             "model_id": state.model_id,
-            "checked_at": _iso(state.checked_at),
-            "next_check": _iso(self.next_check),
+            "checked_at": local_iso(state.checked_at),
+            "next_check": local_iso(self.next_check),
             "fit": {
-                "start": _iso(state.fit_start),
-                "end": _iso(state.check_start),
+                "start": local_iso(state.fit_start),
+                "end": local_iso(state.check_start),
                 "hours": state.fit_hours,
             },
             "check_week": {
-                "start": _iso(state.check_start),
-                "end": _iso(state.check_end),
+                "start": local_iso(state.check_start),
+                "end": local_iso(state.check_end),
             },
             "before": scores(state.before),
             "after": scores(state.after),
@@ -451,7 +448,7 @@ class KilowiseLearning:
         return {
             "status": self.status,
             "loaded": self.loaded,
-            "next_check": _iso(self.next_check),
+            "next_check": local_iso(self.next_check),
             "adaptation": self.adaptation.as_dict(),
             "forecast_log": {
                 "hours": len(log),

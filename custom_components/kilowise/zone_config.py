@@ -36,6 +36,7 @@ from .const import (
     CONF_SWITCHES,
 )
 from .engine.control import ClimateSettings, LightSettings, Limits, RunSettings
+from .engine.daily import time_of_day
 from .engine.occupancy import Prior
 
 DEFAULTS: Final[Mapping[str, Any]] = {
@@ -79,7 +80,10 @@ def renamed(data: Mapping[str, Any], old: str, new: str) -> dict[str, Any]:
 
 
 def _time(value: Any) -> time:
-    return time.fromisoformat(str(value))
+    """A time of day the zone needs (its run window): ``ValueError`` if none."""
+    if (result := time_of_day(value)) is None:
+        raise ValueError("a time of day is needed")
+    return result
 
 
 def _entities(value: Any) -> tuple[str, ...]:

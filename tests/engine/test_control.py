@@ -27,7 +27,6 @@ from custom_components.kilowise.engine.control import (
     RunSettings,
     RunWindow,
     SwitchState,
-    daily_windows,
     decide_climate,
     decide_light,
     decide_switch,
@@ -36,6 +35,7 @@ from custom_components.kilowise.engine.control import (
     guard,
     plan_preheat,
     plan_run,
+    run_windows,
 )
 from custom_components.kilowise.engine.occupancy import Status, ZoneReading
 from custom_components.kilowise.engine.thermal import heating_time
@@ -411,7 +411,7 @@ def test_plan_run_across_midnight_and_the_clock_change() -> None:
     assert run.end - run.start == 3 * 60 * MIN
     # 03:00 summer time: three real hours before 06:00.
     assert run.start.astimezone(PARIS).hour == 3
-    window = next(w for w in daily_windows(evening, PARIS, settings) if w[1] == run.end)
+    window = next(w for w in run_windows(evening, PARIS, settings) if w[1] == run.end)
     assert window[1] - window[0] == 7 * 60 * MIN
 
 

@@ -21,6 +21,7 @@ from enum import StrEnum
 import math
 from typing import Any, Final
 
+from .daily import daily_windows
 from .occupancy import UNOCCUPIED, Status, ZoneReading
 from .thermal import preheat_start
 
@@ -714,23 +715,11 @@ class RunSettings:
     duration: timedelta = timedelta(hours=2)
 
 
-def daily_windows(
+def run_windows(
     now: datetime, tz: tzinfo, settings: RunSettings
 ) -> list[tuple[datetime, datetime]]:
     """The run windows (UTC) from yesterday's to the day after tomorrow's."""
-    local_day = now.astimezone(tz).date()
-    windows = []
-    for days in range(-1, 3):
-        day = local_day + timedelta(days=days)
-        start = datetime.combine(day, settings.window_start, tzinfo=tz)
-        end_day = (
-            day
-            if settings.window_end > settings.window_start
-            else day + timedelta(days=1)
-        )
-        end = datetime.combine(end_day, settings.window_end, tzinfo=tz)
-        windows.append((start.astimezone(UTC), end.astimezone(UTC)))
-    return windows
+    return daily_windows(now, tz, settings.window_start, settings.window_end)
 
 
 def plan_run(
@@ -750,7 +739,7 @@ def plan_run(
     run starts at the window's start, or now when that has passed (Home
     Assistant was off, or the zone was added, after the window began).
     """
-    for start, end in daily_windows(now, tz, settings):
+    for start, end in run_windows(now, tz, settings):
         if after is not None and start < after:
             continue
         duration = min(settings.duration, end - start)

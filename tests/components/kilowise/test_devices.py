@@ -145,6 +145,25 @@ def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> list[er.RegistryEn
     return er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
 
 
+async def _delete_subentry(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    entry: MockConfigEntry,
+    subentry_id: str,
+) -> None:
+    """Delete a subentry as the frontend does, and wait for the reload."""
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "config_entries/subentries/delete",
+            "entry_id": entry.entry_id,
+            "subentry_id": subentry_id,
+        }
+    )
+    assert (await client.receive_json())["success"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 def _subentry_entities(
     hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str
 ) -> list[er.RegistryEntry]:
@@ -202,16 +221,7 @@ async def test_removed_appliance_takes_its_device_and_entities(
     recommendations = entry.runtime_data.recommendations
     assert washer in recommendations.snapshot.plans
 
-    client = await hass_ws_client(hass)
-    await client.send_json_auto_id(
-        {
-            "type": "config_entries/subentries/delete",
-            "entry_id": entry.entry_id,
-            "subentry_id": washer,
-        }
-    )
-    assert (await client.receive_json())["success"]
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _delete_subentry(hass, hass_ws_client, entry, washer)
 
     assert entry.state is ConfigEntryState.LOADED
     assert devices.async_get(device.id) is None
@@ -264,16 +274,7 @@ async def test_removed_zone_takes_its_device_entities_state_and_issues(
     key = control_storage_key(entry.entry_id)
     assert zone in hass_storage[key]["data"]["zones"]
 
-    client = await hass_ws_client(hass)
-    await client.send_json_auto_id(
-        {
-            "type": "config_entries/subentries/delete",
-            "entry_id": entry.entry_id,
-            "subentry_id": zone,
-        }
-    )
-    assert (await client.receive_json())["success"]
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _delete_subentry(hass, hass_ws_client, entry, zone)
 
     assert entry.state is ConfigEntryState.LOADED
     assert _device(hass, entry, zone) is None
