@@ -612,6 +612,8 @@ class ZoneController:
             await self._async_learn()
 
     async def _async_learn(self) -> None:
+        if self.hass.is_stopping:
+            return  # the recorder is closing: the next start reads these hours
         now = dt_util.utcnow()
         try:
             folded = await async_learn_occupancy(
