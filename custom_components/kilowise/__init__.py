@@ -32,6 +32,7 @@ from .coordinator import KilowiseCoordinator
 from .data import KilowiseConfigEntry, KilowiseData
 from .devices import async_remove_stale_devices, device_is_removable
 from .engine import ArtifactError
+from .entity import async_register_entry_device
 from .learning import KilowiseLearning
 from .model_manager import KilowiseModels, async_remove_models
 from .recommendations import KilowiseRecommendations
@@ -99,6 +100,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
     control.window_provider = recommendations.deferrable_window
     control.async_start()
 
+    async_register_entry_device(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_remove_stale_devices(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))

@@ -14,9 +14,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .data import KilowiseConfigEntry
+from .local_time import local_iso
 from .recommendation_appliance import is_appliance
 from .recommendation_entity import KilowiseRecommendationEntity
-from .recommendation_results import Recommendation, Snapshot, local_iso
+from .recommendation_results import Recommendation, Snapshot
 
 PARALLEL_UPDATES = 0
 

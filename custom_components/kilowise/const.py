@@ -200,6 +200,15 @@ FORECAST_STALE: Final = timedelta(days=2)
 """An occupancy forecast not updated for this long is not used to preheat."""
 
 
+ISSUE_ZONE_ENTITY_MISSING: Final = "zone_entity_missing"
+"""A zone's source or driven entity that Home Assistant no longer has."""
+
+
+def zone_issue_id(subentry_id: str, entity_id: str) -> str:
+    """Id of the repair issue about one entity of one zone."""
+    return f"{ISSUE_ZONE_ENTITY_MISSING}_{subentry_id}_{entity_id}"
+
+
 def control_storage_key(entry_id: str) -> str:
     """Storage key of an entry's control state (zones' forecasts, overrides)."""
     return f"{DOMAIN}.{entry_id}.control"

@@ -46,13 +46,14 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import (
+    async_track_entity_registry_updated_event,
     async_track_state_change_event,
     async_track_time_interval,
     async_track_utc_time_change,
 )
 from homeassistant.helpers.start import async_at_started
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,18 +63,22 @@ from .const import (
     CONTROL_START_GRACE,
     CONTROL_STORAGE_VERSION,
     CONTROL_TICK,
+    DOMAIN,
     EVENT_ACTION,
     EVENT_OVERRIDE,
     FORECAST_STALE,
+    ISSUE_ZONE_ENTITY_MISSING,
     LEARN_MINUTE,
     LOGGER,
     SUBENTRY_ZONE,
     control_storage_key,
+    zone_issue_id,
 )
 from .engine.control import (
     ClimateState,
     Decision,
     Guard,
+    LastAction,
     Mode,
     Outlook,
     Preheat,
@@ -83,14 +88,17 @@ from .engine.control import (
     decide_light,
     decide_switch,
     describe,
+    explain,
     guard,
     plan_preheat,
     plan_run,
 )
 from .engine.occupancy import OccupancyModel, SourceReading, ZoneReading, zone_status
 from .engine.thermal import ThermalModel
+from .local_time import local_iso
 from .occupancy import async_learn_occupancy, async_learn_thermal, to_celsius
-from .zone_config import ZoneConfig
+from .stores import async_read_store, async_remove_store, open_store
+from .zone_config import ZoneConfig, renamed
 
 if TYPE_CHECKING:
     from .data import KilowiseConfigEntry
@@ -110,11 +118,9 @@ CONTROLLED_ATTRIBUTES: Final = {
 state itself: on/off, or the thermostat's mode)."""
 
 
-def _utc_iso(value: Any) -> Any:
-    """JSON-safe: datetimes as local ISO times."""
-    if isinstance(value, datetime):
-        return dt_util.as_local(value).isoformat()
-    return value
+def _json_safe(value: Any) -> Any:
+    """JSON-safe: datetimes as local ISO times, anything else as it is."""
+    return local_iso(value) if isinstance(value, datetime) else value
 
 
 def _controlled_change(old: State, new: State) -> bool:
@@ -145,11 +151,8 @@ class KilowiseControl:
         self._set_up_while_starting = hass.state is not CoreState.running
         self._contexts: dict[str, datetime] = {}
         self._listeners: list[Callable[[], None]] = []
-        self._store: Store[dict[str, Any]] = Store(
-            hass,
-            CONTROL_STORAGE_VERSION,
-            control_storage_key(entry.entry_id),
-            atomic_writes=True,
+        self._store = open_store(
+            hass, CONTROL_STORAGE_VERSION, control_storage_key(entry.entry_id)
         )
         for subentry in entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_ZONE:
@@ -179,14 +182,9 @@ class KilowiseControl:
         )
 
     async def _async_load(self) -> None:
-        try:
-            stored = await self._store.async_load()
-        except HomeAssistantError as err:
-            LOGGER.warning(
-                "Could not read Kilowise's control state: %s; starting afresh", err
-            )
-            stored = None
-        if isinstance(stored, Mapping):
+        stored = await async_read_store(self._store, "Kilowise's control state")
+        removed: list[str] = []
+        if stored is not None:
             self.enabled = bool(stored.get("enabled", True))
             zones = stored.get("zones")
             if isinstance(zones, Mapping):
@@ -194,7 +192,13 @@ class KilowiseControl:
                     data = zones.get(subentry_id)
                     if isinstance(data, Mapping):
                         zone.restore(data)
+                removed = [key for key in zones if key not in self.zones]
         self.loaded = True
+        if removed:
+            # A zone was deleted (the entry reloaded without it): what it
+            # learned goes with it, now rather than at the next change.
+            LOGGER.debug("Forgetting the stored state of removed zones %s", removed)
+            await self._store.async_save(self._data_to_save())
         self.async_update_listeners()
         self.entry.async_on_unload(async_at_started(self.hass, self._async_started))
 
@@ -289,17 +293,16 @@ class KilowiseControl:
     @staticmethod
     async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
         """Delete an entry's control state (the entry is being removed)."""
-        store: Store[dict[str, Any]] = Store(
+        await async_remove_store(
             hass, CONTROL_STORAGE_VERSION, control_storage_key(entry_id)
         )
-        await store.async_remove()
 
     def diagnostics(self) -> dict[str, Any]:
         """What control knows and does, for the entry's diagnostics."""
         return {
             "enabled": self.enabled,
             "loaded": self.loaded,
-            "zones": {key: zone.summary() for key, zone in self.zones.items()},
+            "zones": {key: zone.diagnostics() for key, zone in self.zones.items()},
         }
 
 
@@ -326,6 +329,8 @@ class ZoneController:
     _learn_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _again: bool = False
     _blocked_logged: dict[str, Any] = field(default_factory=dict)
+    _missing: set[str] = field(default_factory=set)
+    """Entities the zone uses that Home Assistant does not have (with an issue)."""
 
     def __post_init__(self) -> None:
         """A new zone: its prior, nothing learned yet."""
@@ -403,6 +408,9 @@ class ZoneController:
             async_track_state_change_event(
                 hass, list(self.config.driven), self._async_driven_changed
             ),
+            async_track_entity_registry_updated_event(
+                hass, list(self.config.entities), self._async_registry_updated
+            ),
             async_track_time_interval(hass, self._async_tick, CONTROL_TICK),
             async_track_utc_time_change(
                 hass, self._async_hourly, minute=LEARN_MINUTE, second=0
@@ -415,9 +423,14 @@ class ZoneController:
 
     @callback
     def async_stop(self) -> None:
-        """Stop watching."""
+        """Stop watching; the zone's repair issues go (set-up raises them again)."""
         while self._unsubs:
             self._unsubs.pop()()
+        for entity_id in self._missing:
+            ir.async_delete_issue(
+                self.hass, DOMAIN, zone_issue_id(self.subentry_id, entity_id)
+            )
+        self._missing.clear()
 
     @callback
     def async_set_enabled(self, enabled: bool) -> None:
@@ -482,6 +495,79 @@ class ZoneController:
         self.control.async_save()
         self.control.async_update_listeners()
 
+    @callback
+    def _async_registry_updated(
+        self, event: Event[er.EventEntityRegistryUpdatedData]
+    ) -> None:
+        """Follow an entity the zone uses when the user renames it."""
+        data = event.data
+        if data["action"] != "update" or "old_entity_id" not in data:
+            return
+        self.async_follow_rename(data["old_entity_id"], data["entity_id"])
+
+    @callback
+    def async_follow_rename(self, old: str, new: str) -> None:
+        """Use ``new`` where the zone's settings say ``old``; the entry reloads.
+
+        What was learned about the entity (its heating rates, its overrides
+        and runs) goes with it: the store is written under the new id when
+        the entry unloads.
+        """
+        entry = self.control.entry
+        subentry = entry.subentries.get(self.subentry_id)
+        if subentry is None:
+            return
+        for memory in (self.guards, self.thermal):
+            if old in memory:
+                memory[new] = memory.pop(old)  # type: ignore[assignment]
+        LOGGER.info(
+            "%s was renamed to %s; zone %s follows it", old, new, self.config.name
+        )
+        self.hass.config_entries.async_update_subentry(
+            entry, subentry, data=renamed(subentry.data, old, new)
+        )
+
+    def _check_missing(self, now: datetime) -> None:
+        """A repair issue for each entity the zone uses that Home Assistant no
+        longer has (removed, disabled, or renamed while Kilowise was not
+        running); withdrawn once it is back.
+
+        Not while Home Assistant starts: integrations may still be adding
+        their entities. An entity whose integration failed to load has a
+        state (unavailable), so it is not missing.
+        """
+        started = self.control.started_at
+        if started is None or now < started + CONTROL_START_GRACE:
+            return
+        for entity_id in self.config.entities:
+            missing = self.hass.states.get(entity_id) is None
+            if missing == (entity_id in self._missing):
+                continue
+            issue_id = zone_issue_id(self.subentry_id, entity_id)
+            if not missing:
+                self._missing.discard(entity_id)
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+                continue
+            self._missing.add(entity_id)
+            LOGGER.warning(
+                "Zone %s uses %s, which Home Assistant no longer has; "
+                "reconfigure the zone",
+                self.config.name,
+                entity_id,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_ZONE_ENTITY_MISSING,
+                translation_placeholders={
+                    "zone": self.config.name,
+                    "entity_id": entity_id,
+                },
+            )
+
     def _fire_override(
         self, entity_id: str, until: datetime | None, context: Context | None
     ) -> None:
@@ -493,7 +579,7 @@ class ZoneController:
                 "zone": self.config.name,
                 ATTR_ENTITY_ID: entity_id,
                 "paused": until is not None,
-                "until": None if until is None else _utc_iso(until),
+                "until": local_iso(until),
             },
             context=context,
         )
@@ -526,6 +612,8 @@ class ZoneController:
             await self._async_learn()
 
     async def _async_learn(self) -> None:
+        if self.hass.is_stopping:
+            return  # the recorder is closing: the next start reads these hours
         now = dt_util.utcnow()
         try:
             folded = await async_learn_occupancy(
@@ -584,6 +672,7 @@ class ZoneController:
 
     async def _async_evaluate_once(self) -> None:
         now = dt_util.utcnow()
+        self._check_missing(now)
         zone = zone_status(
             self._readings(), now, self.config.hold, self.config.stale_after
         )
@@ -734,6 +823,8 @@ class ZoneController:
             )
         context = self.control.new_context()
         message = describe(decision, unit)
+        memory.last_action = LastAction(now, message, dry_run)
+        self.control.async_save()
         LOGGER.info("%s%s: %s", "[dry run] " if dry_run else "", entity_id, message)
         # Fired before the call, in the call's context: the logbook then shows
         # the entity's change as caused by this action and its reason.
@@ -752,7 +843,7 @@ class ZoneController:
                 "dry_run": dry_run,
                 "message": message,
                 "detail": {
-                    key: _utc_iso(value) for key, value in decision.detail.items()
+                    key: _json_safe(value) for key, value in decision.detail.items()
                 },
             },
             context=context,
@@ -805,20 +896,22 @@ class ZoneController:
         """The zone's control state, JSON-safe (local ISO times)."""
         now = dt_util.utcnow()
         zone = self.reading
+        unit = self.hass.config.units.temperature_unit
         return {
             "enabled": self.enabled,
             "dry_run": self.config.dry_run,
             "active": self.control.active(now) and self.enabled,
             "occupancy": None if zone is None else str(zone.status),
-            "since": None
-            if zone is None or zone.since is None
-            else _utc_iso(zone.since),
+            "since": None if zone is None else local_iso(zone.since),
             "unusable_sources": [] if zone is None else list(zone.unusable),
             "climate_modes": self.climate_modes(),
             "preheat": {
                 entity_id: None
                 if plan is None
-                else {"arrival": _utc_iso(plan.arrival), "start": _utc_iso(plan.start)}
+                else {
+                    "arrival": local_iso(plan.arrival),
+                    "start": local_iso(plan.start),
+                }
                 for entity_id, plan in self.preheats.items()
             },
             "heating_rates": {
@@ -830,7 +923,7 @@ class ZoneController:
                 for entity_id, model in self.thermal.items()
             },
             "overrides": {
-                entity_id: _utc_iso(memory.override_until)
+                entity_id: local_iso(memory.override_until)
                 for entity_id, memory in self.guards.items()
                 if memory.overridden(now)
             },
@@ -838,8 +931,8 @@ class ZoneController:
                 entity_id: None
                 if memory.planned is None
                 else {
-                    "start": _utc_iso(memory.planned.start),
-                    "end": _utc_iso(memory.planned.end),
+                    "start": local_iso(memory.planned.start),
+                    "end": local_iso(memory.planned.end),
                     "recommended": memory.planned.recommended,
                 }
                 for entity_id, memory in self.guards.items()
@@ -854,19 +947,63 @@ class ZoneController:
                     "action": None
                     if decision.action is None
                     else f"{decision.action.domain}.{decision.action.service}",
+                    "message": self._explain(decision, unit),
                 }
                 for entity_id, decision in self.decisions.items()
             },
+            "last_actions": {
+                entity_id: {
+                    "at": local_iso(memory.last_action.at),
+                    "message": memory.last_action.message,
+                    "dry_run": memory.last_action.dry_run,
+                }
+                for entity_id, memory in self.guards.items()
+                if memory.last_action is not None
+            },
         }
+
+    def _explain(self, decision: Decision, unit: str) -> str:
+        """What a decision does and why. In a dry run the entity keeps its
+        state, so the action already logged comes back every minute, held back
+        by the rules it set off itself: it is shown as what would be done."""
+        action = decision.action
+        if (
+            self.config.dry_run
+            and action is not None
+            and self.guards[decision.entity_id].last_key == action.key
+        ):
+            return describe(decision, unit)
+        return explain(decision, unit)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """:meth:`summary` with every entity id replaced by its stand-in
+        (``person.source_2``): entity ids often name people and rooms."""
+        result: dict[str, Any] = _with_aliases(self.summary(), self.config.aliases())
+        return result
 
     def forecast(self, hours: int = 24) -> list[dict[str, Any]]:
         """The occupancy probability of the current hour and the next ones."""
         now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         values = self.occupancy.forecast(now, hours, dt_util.get_default_time_zone())
         return [
-            {"start": _utc_iso(now + index * HOUR), "probability": round(value, 3)}
+            {"start": local_iso(now + index * HOUR), "probability": round(value, 3)}
             for index, value in enumerate(values)
         ]
+
+
+def _with_aliases(value: Any, aliases: Mapping[str, str]) -> Any:
+    """``value`` (JSON-like) with each string that is a key of ``aliases``,
+    dictionary keys included, replaced by its alias."""
+    if isinstance(value, Mapping):
+        return {
+            aliases.get(key, key): _with_aliases(item, aliases)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_with_aliases(item, aliases) for item in value]
+    if isinstance(value, str):
+        return aliases.get(value, value)
+    return value
 
 
 def _climate_state(state: State | None, unit: str) -> ClimateState:

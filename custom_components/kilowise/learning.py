@@ -15,9 +15,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_point_in_utc_time
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -42,6 +40,8 @@ from .engine.adaptation import (
     adapt,
 )
 from .history import async_read_history
+from .local_time import local_iso
+from .stores import EntryStore, async_read_store, async_remove_store, open_store
 
 if TYPE_CHECKING:
     from .coordinator import KilowiseCoordinator
@@ -59,10 +59,6 @@ STATUSES: Final = (
     NOT_CHECKED,
 )
 """Which model is in use and why: the states of the adaptation sensor."""
-
-
-def _iso(when: datetime | None) -> str | None:
-    return None if when is None else dt_util.as_local(when).isoformat()
 
 
 def _time(text: Any) -> datetime | None:
@@ -197,17 +193,16 @@ class KilowiseLearning:
     )
     loaded: bool = False
     next_check: datetime | None = None
-    _store: Store[dict[str, Any]] = field(init=False)
+    _store: EntryStore = field(init=False)
     _lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
     _unsub_check: Callable[[], None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         """Open (not yet read) the entry's store."""
-        self._store = Store(
+        self._store = open_store(
             self.hass,
             LEARNING_STORAGE_VERSION,
             learning_storage_key(self.entry.entry_id),
-            atomic_writes=True,
         )
 
     @property
@@ -234,14 +229,8 @@ class KilowiseLearning:
         )
 
     async def _async_load(self) -> None:
-        try:
-            stored = await self._store.async_load()
-        except HomeAssistantError as err:
-            LOGGER.warning(
-                "Could not read what Kilowise learned: %s; starting afresh", err
-            )
-            stored = None
-        if isinstance(stored, Mapping):
+        stored = await async_read_store(self._store, "what Kilowise learned")
+        if stored is not None:
             self._restore(stored)
         self.loaded = True
         self.coordinator.use_calibration(
@@ -296,10 +285,9 @@ class KilowiseLearning:
     @staticmethod
     async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
         """Delete an entry's stored state (the entry is being removed)."""
-        store: Store[dict[str, Any]] = Store(
+        await async_remove_store(
             hass, LEARNING_STORAGE_VERSION, learning_storage_key(entry_id)
         )
-        await store.async_remove()
 
     @callback
     def _async_forecast_updated(self) -> None:
@@ -439,16 +427,16 @@ class KilowiseLearning:
             "accepted": status == Reason.ADAPTED,
             "reason": status,
             "model_id": state.model_id,
-            "checked_at": _iso(state.checked_at),
-            "next_check": _iso(self.next_check),
+            "checked_at": local_iso(state.checked_at),
+            "next_check": local_iso(self.next_check),
             "fit": {
-                "start": _iso(state.fit_start),
-                "end": _iso(state.check_start),
+                "start": local_iso(state.fit_start),
+                "end": local_iso(state.check_start),
                 "hours": state.fit_hours,
             },
             "check_week": {
-                "start": _iso(state.check_start),
-                "end": _iso(state.check_end),
+                "start": local_iso(state.check_start),
+                "end": local_iso(state.check_end),
             },
             "before": scores(state.before),
             "after": scores(state.after),
@@ -460,7 +448,7 @@ class KilowiseLearning:
         return {
             "status": self.status,
             "loaded": self.loaded,
-            "next_check": _iso(self.next_check),
+            "next_check": local_iso(self.next_check),
             "adaptation": self.adaptation.as_dict(),
             "forecast_log": {
                 "hours": len(log),

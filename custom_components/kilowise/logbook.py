@@ -42,23 +42,21 @@ def async_describe_events(
         [str, str, Callable[[LazyEventPartialState], dict[str, Any]]], None
     ],
 ) -> None:
-    """Describe Kilowise's events in the logbook."""
+    """Describe Kilowise's events in the logbook: on the driven entity, in
+    the zone's name."""
 
-    @callback
-    def action(event: LazyEventPartialState) -> dict[str, Any]:
-        return {
-            LOGBOOK_ENTRY_NAME: f"Kilowise {event.data.get('zone', '')}".strip(),
-            LOGBOOK_ENTRY_MESSAGE: describe_action(event.data),
-            LOGBOOK_ENTRY_ENTITY_ID: event.data[ATTR_ENTITY_ID],
-        }
+    def entry(
+        message: Callable[[Mapping[str, Any]], str],
+    ) -> Callable[[LazyEventPartialState], dict[str, Any]]:
+        @callback
+        def describe(event: LazyEventPartialState) -> dict[str, Any]:
+            return {
+                LOGBOOK_ENTRY_NAME: f"Kilowise {event.data.get('zone', '')}".strip(),
+                LOGBOOK_ENTRY_MESSAGE: message(event.data),
+                LOGBOOK_ENTRY_ENTITY_ID: event.data[ATTR_ENTITY_ID],
+            }
 
-    @callback
-    def override(event: LazyEventPartialState) -> dict[str, Any]:
-        return {
-            LOGBOOK_ENTRY_NAME: f"Kilowise {event.data.get('zone', '')}".strip(),
-            LOGBOOK_ENTRY_MESSAGE: describe_override(event.data),
-            LOGBOOK_ENTRY_ENTITY_ID: event.data[ATTR_ENTITY_ID],
-        }
+        return describe
 
-    async_describe_event(DOMAIN, EVENT_ACTION, action)
-    async_describe_event(DOMAIN, EVENT_OVERRIDE, override)
+    async_describe_event(DOMAIN, EVENT_ACTION, entry(describe_action))
+    async_describe_event(DOMAIN, EVENT_OVERRIDE, entry(describe_override))

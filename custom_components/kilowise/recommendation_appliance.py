@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
@@ -27,6 +27,7 @@ from .const import (
     SUBENTRY_APPLIANCE,
 )
 from .engine.cycles import Cycle
+from .engine.daily import daily_windows, time_of_day
 from .engine.schedule import Profile
 
 
@@ -60,14 +61,6 @@ def is_appliance(subentry: ConfigSubentry) -> bool:
     return subentry.subentry_type == SUBENTRY_APPLIANCE
 
 
-def _time(value: Any) -> time | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, time):
-        return value
-    return time.fromisoformat(str(value))
-
-
 def configured_profile(data: Mapping[str, Any]) -> tuple[Profile, str]:
     """The profile a subentry states: a power profile, or energy over a duration."""
     duration_s = float(data[CONF_DURATION_MINUTES]) * 60.0
@@ -91,8 +84,8 @@ def appliance_from_subentry(subentry: ConfigSubentry, cycle: Cycle | None) -> Ap
         profile_source=source,
         switch_entity=data.get(CONF_SWITCH_ENTITY) or None,
         energy_entity=data.get(CONF_ENERGY_ENTITY) or None,
-        earliest=_time(data.get(CONF_EARLIEST_START)),
-        latest_end=_time(data.get(CONF_LATEST_END)),
+        earliest=time_of_day(data.get(CONF_EARLIEST_START)),
+        latest_end=time_of_day(data.get(CONF_LATEST_END)),
         cycle=cycle,
     )
 
@@ -116,13 +109,7 @@ def daily_window(
     latest_end = latest_end if latest_end is not None else earliest
     assert earliest is not None
     assert latest_end is not None
-    today = now.astimezone(tz).date()
-    for offset in (-1, 0, 1, 2):
-        day = today + timedelta(days=offset)
-        start = datetime.combine(day, earliest, tz)
-        end_day = day if latest_end > earliest else day + timedelta(days=1)
-        end = datetime.combine(end_day, latest_end, tz)
-        start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
-        if end_utc - max(start_utc, now) >= duration:
-            return max(start_utc, now), end_utc
+    for start, end in daily_windows(now, tz, earliest, latest_end):
+        if end - max(start, now) >= duration:
+            return max(start, now), end
     return None

@@ -8,11 +8,9 @@ entities are registered to that subentry.
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .const import DOMAIN
-from .entity import entry_device_info
+from .entity import entry_device_info, subentry_device_info, subentry_unique_id
 from .recommendation_results import Recommendation, RecommendationError
 from .recommendations import KilowiseRecommendations
 
@@ -38,16 +36,15 @@ class KilowiseRecommendationEntity(Entity):
             self._attr_unique_id = f"{entry.entry_id}_{description.key}"
             self._attr_device_info = entry_device_info(recommendations.coordinator)
         else:
-            self._attr_unique_id = (
-                f"{entry.entry_id}_{subentry.subentry_id}_{description.key}"
+            self._attr_unique_id = subentry_unique_id(
+                entry.entry_id, subentry.subentry_id, description.key
             )
-            self._attr_device_info = DeviceInfo(
-                identifiers={(DOMAIN, subentry.subentry_id)},
-                name=subentry.title,
-                manufacturer="Kilowise",
-                model="Appliance schedule",
-                entry_type=DeviceEntryType.SERVICE,
-                via_device=(DOMAIN, entry.entry_id),
+            self._attr_device_info = subentry_device_info(
+                recommendations.hass,
+                entry.entry_id,
+                subentry.subentry_id,
+                subentry.title,
+                "Appliance schedule",
             )
 
     async def async_added_to_hass(self) -> None:

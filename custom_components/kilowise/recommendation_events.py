@@ -17,7 +17,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 
 from .const import EVENT_PEAK_WARNING, EVENT_RECOMMENDATION, LOGGER
-from .recommendation_results import Peak, Recommendation, Snapshot, local_iso
+from .local_time import local_iso
+from .recommendation_results import Peak, Recommendation, Snapshot
 
 if TYPE_CHECKING:
     from .data import KilowiseConfigEntry

@@ -18,6 +18,7 @@ import numpy as np
 
 from .engine.prices import PriceError, PriceSeries
 from .engine.schedule import Profile, Rate, Schedule, schedule
+from .local_time import local_iso
 from .recommendation_appliance import Appliance, daily_window
 from .recommendation_results import (
     BASIS_LOAD,
@@ -26,7 +27,6 @@ from .recommendation_results import (
     Peak,
     Recommendation,
     RecommendationError,
-    local_iso,
 )
 
 if TYPE_CHECKING:

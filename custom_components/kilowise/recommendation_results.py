@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from homeassistant.util import dt as dt_util
-
 from .engine.prices import PriceError, PriceSeries
+from .local_time import local_iso
 from .recommendation_appliance import Appliance
 
 BASIS_PRICES = "prices"
@@ -32,11 +31,6 @@ class RecommendationError(Exception):
         super().__init__(key)
         self.key = key
         self.placeholders = placeholders
-
-
-def local_iso(moment: datetime | None) -> str | None:
-    """A UTC moment as the home's local ISO time (None stays None)."""
-    return None if moment is None else dt_util.as_local(moment).isoformat()
 
 
 def _mean_load(weighted: float, energy_kwh: float) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -19,10 +20,19 @@ from .data import KilowiseConfigEntry
 from .entity import KilowiseEntity
 from .zone_entity import KilowiseZoneEntity
 
+# Turning a master switch on or off only changes Kilowise's own state: no
+# device is called, so nothing needs to be serialised.
 PARALLEL_UPDATES = 0
 
-ENTRY_SWITCH = SwitchEntityDescription(key="control", translation_key="control")
-ZONE_SWITCH = SwitchEntityDescription(key="control", translation_key="zone_control")
+# Configuration: they say whether Kilowise may act, they drive nothing themselves.
+ENTRY_SWITCH = SwitchEntityDescription(
+    key="control", translation_key="control", entity_category=EntityCategory.CONFIG
+)
+ZONE_SWITCH = SwitchEntityDescription(
+    key="control",
+    translation_key="zone_control",
+    entity_category=EntityCategory.CONFIG,
+)
 
 
 async def async_setup_entry(

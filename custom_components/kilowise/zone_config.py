@@ -36,6 +36,7 @@ from .const import (
     CONF_SWITCHES,
 )
 from .engine.control import ClimateSettings, LightSettings, Limits, RunSettings
+from .engine.daily import time_of_day
 from .engine.occupancy import Prior
 
 DEFAULTS: Final[Mapping[str, Any]] = {
@@ -69,8 +70,20 @@ DEFAULTS: Final[Mapping[str, Any]] = {
 """Every setting of a zone and its default. A new zone starts in dry run."""
 
 
+def renamed(data: Mapping[str, Any], old: str, new: str) -> dict[str, Any]:
+    """A zone's settings with the entity ``old`` called ``new`` everywhere."""
+    result = dict(data)
+    for key in (CONF_SOURCES, CONF_CLIMATES, CONF_LIGHTS, CONF_SWITCHES):
+        if key in result:
+            result[key] = [new if e == old else e for e in _entities(result[key])]
+    return result
+
+
 def _time(value: Any) -> time:
-    return time.fromisoformat(str(value))
+    """A time of day the zone needs (its run window): ``ValueError`` if none."""
+    if (result := time_of_day(value)) is None:
+        raise ValueError("a time of day is needed")
+    return result
 
 
 def _entities(value: Any) -> tuple[str, ...]:
@@ -151,6 +164,24 @@ class ZoneConfig:
     def driven(self) -> tuple[str, ...]:
         """Every entity the zone drives."""
         return self.climates + self.lights + self.switches
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """Every entity the zone uses: its sources, then what it drives."""
+        return tuple(dict.fromkeys(self.sources + self.driven))
+
+    def aliases(self) -> dict[str, str]:
+        """A stand-in for each entity id, for diagnostics: ``person.source_2``.
+
+        Entity ids often name people and rooms; the domain and the entity's
+        role in the zone are what a diagnosis needs.
+        """
+        result: dict[str, str] = {}
+        for role, entity_ids in (("source", self.sources), ("driven", self.driven)):
+            for number, entity_id in enumerate(entity_ids, start=1):
+                domain = entity_id.partition(".")[0]
+                result.setdefault(entity_id, f"{domain}.{role}_{number}")
+        return result
 
     def run_window(self) -> timedelta:
         """Length of the daily window of the deferrable loads."""

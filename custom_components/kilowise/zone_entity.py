@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .const import DOMAIN
 from .control import ZoneController
+from .entity import subentry_device_info, subentry_unique_id
 
 
 class KilowiseZoneEntity(Entity):
@@ -19,15 +18,16 @@ class KilowiseZoneEntity(Entity):
         """Attach the entity to the zone's device, under the entry's device."""
         self.zone = zone
         self.entity_description = description
-        entry = zone.control.entry
-        self._attr_unique_id = f"{entry.entry_id}_{zone.subentry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{entry.entry_id}_{zone.subentry_id}")},
-            name=f"Kilowise {zone.config.name}",
-            manufacturer="Kilowise",
-            model="Occupancy-aware control",
-            entry_type=DeviceEntryType.SERVICE,
-            via_device=(DOMAIN, entry.entry_id),
+        entry_id = zone.control.entry.entry_id
+        self._attr_unique_id = subentry_unique_id(
+            entry_id, zone.subentry_id, description.key
+        )
+        self._attr_device_info = subentry_device_info(
+            zone.hass,
+            entry_id,
+            zone.subentry_id,
+            f"Kilowise {zone.config.name}",
+            "Occupancy-aware control",
         )
 
     async def async_added_to_hass(self) -> None:

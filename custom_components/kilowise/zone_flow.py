@@ -234,13 +234,8 @@ def validate_zone(
     if not zone.sources:
         return "no_sources", {}
     climate = zone.climate
-    for field, value in (
-        (CONF_COMFORT, climate.comfort),
-        (CONF_ECO, climate.eco),
-        (CONF_AWAY, climate.away),
-    ):
-        if value < climate.frost_floor:
-            return "below_frost_floor", {"setting": field}
+    if min(climate.comfort, climate.eco, climate.away) < climate.frost_floor:
+        return "below_frost_floor", {}
     if not climate.comfort >= climate.eco >= climate.away:
         return "setpoint_order", {}
     for preset in (climate.comfort_preset, climate.eco_preset, climate.away_preset):
@@ -302,7 +297,6 @@ class ZoneSubentryFlow(ConfigSubentryFlow):
             "entity_id": "",
             "zone": "",
             "preset": "",
-            "setting": "",
         }
         if user_input is not None:
             name, data = flattened(user_input)

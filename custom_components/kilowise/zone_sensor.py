@@ -22,11 +22,11 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
-from homeassistant.util import dt as dt_util
 
 from .control import ZoneController
 from .data import KilowiseConfigEntry
 from .engine.occupancy import Status
+from .local_time import local_iso
 from .zone_entity import KilowiseZoneEntity
 
 ATTR_FORECAST = "forecast"
@@ -56,9 +56,7 @@ def _forecast_attributes(zone: ZoneController) -> dict[str, Any]:
         ATTR_FORECAST: zone.forecast(24),
         "prior": model.prior.value,
         "hours_learned": model.hours,
-        "learned_until": None
-        if model.learned_until is None
-        else dt_util.as_local(model.learned_until).isoformat(),
+        "learned_until": local_iso(model.learned_until),
     }
 
 
@@ -80,7 +78,14 @@ ZONE_SENSORS: tuple[ZoneSensorEntityDescription, ...] = (
         value_fn=_status,
         attributes_fn=_status_attributes,
         unrecorded=frozenset(
-            {"preheat", "heating_rates", "planned_runs", "decisions", "climate_modes"}
+            {
+                "preheat",
+                "heating_rates",
+                "planned_runs",
+                "decisions",
+                "last_actions",
+                "climate_modes",
+            }
         ),
     ),
     ZoneSensorEntityDescription(

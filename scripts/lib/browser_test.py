@@ -9,14 +9,18 @@ password):
 
 1. Logs in through the frontend's login form, as a person would.
 2. Opens the Kilowise dashboard (docs/dashboard.yaml) and reads what it shows:
-   the tile cards' states, the markdown table of the 48 forecast hours and the
-   table of the appliances' recommendations.
+   the tile cards' states, the markdown table of the 48 forecast hours, the
+   table of the appliances' recommendations, and for each zone its occupancy,
+   its chance of occupancy this hour and for each of the next 24 hours, its
+   master switch and mode, each driven entity's last action and what control
+   does now, and the next run of each deferrable load.
 3. Reads the same entities through the REST API (``/api/states``) with the
    frontend's own access token, and checks each value shown against its
    state or attribute, to the precision shown: numbers, on and off, times
    (a tile shows a timestamp relative to now, a table in the home's time
-   zone).
-4. Saves screenshots: the dashboard, the config flow and the options dialog.
+   zone), and a text state in the words of ``translations/en.json``.
+4. Saves screenshots: the dashboard, its zones' part, the config flow and the
+   options dialog.
 
 Exit status 0 when every value matches; the last line sums up.
 """
@@ -45,6 +49,17 @@ EN_DASH = "\u2013"
 """Between p10 and p90 in the forecast table."""
 NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 APPLIANCES_HEADER = ["Appliance", "Start", "Until", "Cost", "Saving", "Now"]
+ZONES_HEADER = ["Zone", "Occupancy", "This hour", "Control", "Mode"]
+CONTROL_HEADER = ["Zone", "Entity", "Last action", "When", "Now"]
+ZONE_FORECAST_HEADER = ["Hour", "Occupied", ""]
+ENTRY_SWITCH = "switch.kilowise_home_energy_control"
+ENGLISH = (
+    Path(__file__).resolve().parents[2]
+    / "custom_components"
+    / "kilowise"
+    / "translations"
+    / "en.json"
+)
 RELATIVE = re.compile(
     r"\b(?:in (?P<ahead>\d+|an?|one) (?P<unit_ahead>second|minute|hour|day)s?"
     r"|(?P<ago>\d+|an?|one) (?P<unit_ago>second|minute|hour|day)s? ago)\b",
@@ -86,16 +101,27 @@ READ_DASHBOARD = (
     walk(el);
     return parts.join(' ').replace(/\\s+/g, ' ').trim();
   };
-  const tiles = deep(document, 'hui-tile-card').map((card) => ({
-    entity: card._config && card._config.entity,
-    text: text(card),
-  }));
+  const hass = document.querySelector('home-assistant').hass;
+  const tiles = deep(document, 'hui-tile-card').map((card) => {
+    const entity = card._config && card._config.entity;
+    const entry = entity && hass.entities[entity];
+    return {
+      entity,
+      text: text(card),
+      translation_key: (entry && entry.translation_key) || null,
+    };
+  });
+  const cells = (row) => Array.from(row.children).map((cell) => cell.textContent.trim());
   const tables = deep(document, 'hui-markdown-card').map((card) => ({
     text: text(card),
     rows: deep(card, 'tr').filter((row) => row.querySelector('td')).map((row) =>
       Array.from(row.children).map((cell) => cell.textContent.trim())),
     headers: deep(card, 'tr').filter((row) => row.querySelector('th')).map((row) =>
       Array.from(row.children).map((cell) => cell.textContent.trim())),
+    tables: deep(card, 'table').map((table) => ({
+      header: Array.from(table.querySelectorAll('tr')).filter((r) => r.querySelector('th')).map(cells)[0] || [],
+      rows: Array.from(table.querySelectorAll('tr')).filter((r) => r.querySelector('td')).map(cells),
+    })),
   }));
   return {tiles, tables};
 }
@@ -161,8 +187,25 @@ async def api_states(page: Page, url: str, token: str) -> dict[str, dict[str, An
     return {state["entity_id"]: state for state in states}
 
 
+def english() -> dict[str, Any]:
+    """Kilowise's English strings (``translations/en.json``)."""
+    strings: dict[str, Any] = json.loads(ENGLISH.read_text(encoding="utf-8"))
+    return strings
+
+
+def state_words(entity: str, translation_key: str | None, value: str) -> str | None:
+    """The English words of a text state (an enum sensor's), or None."""
+    if translation_key is None:
+        return None
+    domain = entity.partition(".")[0]
+    entities = english().get("entity", {}).get(domain, {})
+    words = entities.get(translation_key, {}).get("state", {}).get(value)
+    return str(words) if words is not None else None
+
+
 def check_tile(checks: Checks, tile: dict[str, Any], state: dict[str, Any]) -> None:
-    """A tile shows its entity's state: a number, on or off, a time, or why not."""
+    """A tile shows its entity's state: a number, on or off, a time, the
+    translated words of a text state, or why not."""
     entity, text = tile["entity"], tile["text"]
     value = state["state"]
     words = {"unknown": "Unknown", "unavailable": "Unavailable"}
@@ -173,9 +216,15 @@ def check_tile(checks: Checks, tile: dict[str, Any], state: dict[str, Any]) -> N
             words[value],
         )
         return
-    if entity.startswith("binary_sensor."):
+    if entity.startswith(("binary_sensor.", "switch.")):
         shown = next((w for w in ON_OFF.values() if re.search(rf"\b{w}\b", text)), text)
         checks.equal(f"{entity} (tile)", shown, ON_OFF[value])
+        return
+    translated = state_words(entity, tile.get("translation_key"), value)
+    if translated is not None:
+        checks.equal(
+            f"{entity} (tile)", translated if translated in text else text, translated
+        )
         return
     if state["attributes"].get("device_class") == "timestamp":
         checks.relative(
@@ -273,6 +322,141 @@ def check_next_peak(
     checks.equal("next peak end", match.group(2), end.strftime("%H:%M"))
 
 
+def _table(shown: dict[str, Any], header: list[str]) -> list[list[str]] | None:
+    """The rows of the first table with this header, None if none is shown."""
+    for card in shown["tables"]:
+        for table in card.get("tables", []):
+            if table["header"] == header:
+                rows: list[list[str]] = table["rows"]
+                return rows
+    return None
+
+
+def _zone_sensors(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each zone's occupancy sensor, by the zone's device name as the tables
+    show it (the sensor's friendly name is "<device> Occupancy")."""
+    return {
+        state["attributes"]["friendly_name"].removesuffix(" Occupancy"): state
+        for entity, state in states.items()
+        if entity.startswith("sensor.kilowise_") and entity.endswith("_occupancy")
+    }
+
+
+def _name(states: dict[str, dict[str, Any]], entity: str) -> str:
+    state = states.get(entity)
+    return str(state["attributes"].get("friendly_name", entity)) if state else entity
+
+
+def check_zones(
+    checks: Checks, shown: dict[str, Any], states: dict[str, dict[str, Any]]
+) -> None:
+    """Each zone: its row (occupancy, this hour, switch, mode), each driven
+    entity's last action and decision, each load's next run, each of the
+    next 24 hours' chance of occupancy."""
+    zones = _zone_sensors(states)
+    overview = _table(shown, ZONES_HEADER)
+    control = _table(shown, CONTROL_HEADER)
+    if overview is None or control is None:
+        checks.problems.append("the zones' tables are not on the dashboard")
+        return
+    checks.equal("zones in the table", str(len(overview)), str(len(zones)))
+    for name, occupancy, chance, switch, mode in overview:
+        sensor = zones.get(name)
+        if sensor is None:
+            checks.problems.append(f"zone {name!r}: no occupancy sensor")
+            continue
+        entity = sensor["entity_id"]
+        attributes = sensor["attributes"]
+        words = state_words(entity, "occupancy", sensor["state"])
+        checks.equal(f"{entity} (table)", occupancy, words or "unknown")
+        forecast = states[f"{entity}_forecast"]
+        checks.number(f"{entity}_forecast (table)", chance, float(forecast["state"]))
+        zone_switch = entity.replace("sensor.", "switch.", 1).replace(
+            "_occupancy", "_control"
+        )
+        checks.equal(f"{zone_switch} (table)", switch, states[zone_switch]["state"])
+        expected = (
+            "dry run"
+            if attributes["dry_run"]
+            else ("acts" if attributes["active"] else "waits")
+        )
+        checks.equal(f"{entity} mode", mode, expected)
+    expected_rows = [
+        (zone, entity, decision, sensor["attributes"])
+        for zone, sensor in zones.items()
+        for entity, decision in (sensor["attributes"].get("decisions") or {}).items()
+    ]
+    checks.equal(
+        "driven entities in the table", str(len(control)), str(len(expected_rows))
+    )
+    for row, (zone, entity, decision, attributes) in zip(
+        control, expected_rows, strict=False
+    ):
+        checks.equal(f"{entity} zone", row[0], zone)
+        checks.equal(f"{entity} name", row[1], _name(states, entity))
+        last = (attributes.get("last_actions") or {}).get(entity)
+        if last is None:
+            checks.equal(
+                f"{entity} last action", " ".join(row[2:4]), f"{EN_DASH} {EN_DASH}"
+            )
+        else:
+            verb = "would be" if last["dry_run"] else "was"
+            checks.equal(f"{entity} last action", row[2], f"{verb} {last['message']}")
+            when = datetime.fromisoformat(last["at"]).strftime("%a %H:%M")
+            checks.equal(f"{entity} last action time", row[3], when)
+        would = attributes["dry_run"] or not attributes["active"]
+        now = decision["message"]
+        if decision["action"] and would:
+            now = f"would be {now}"
+        checks.equal(f"{entity} now", row[4], now)
+    text = " ".join(t["text"] for t in shown["tables"])
+    for sensor in zones.values():
+        for entity, run in (sensor["attributes"].get("planned_runs") or {}).items():
+            if run is None:
+                continue
+            start = datetime.fromisoformat(run["start"])
+            end = datetime.fromisoformat(run["end"])
+            where = (
+                "in the recommended window" if run["recommended"] else "on its schedule"
+            )
+            line = (
+                f"Next run of {_name(states, entity)}: "
+                f"{start:%a %H:%M}{EN_DASH}{end:%H:%M}, {where}."
+            )
+            checks.compared += 1
+            # (The times are in bold: the page's text has a space after them.)
+            if re.sub(r"\s+,", ",", line) not in re.sub(r"\s+,", ",", text):
+                checks.problems.append(f"{entity}: {line!r} is not on the dashboard")
+    check_zone_forecasts(checks, shown, states, list(zones.values()))
+
+
+def check_zone_forecasts(
+    checks: Checks,
+    shown: dict[str, Any],
+    states: dict[str, dict[str, Any]],
+    zones: list[dict[str, Any]],
+) -> None:
+    """Per zone, each of the next 24 hours and its chance of occupancy, one
+    row an hour: the tables follow the zones' order."""
+    tables = [
+        table["rows"]
+        for card in shown["tables"]
+        for table in card.get("tables", [])
+        if table["header"] == ZONE_FORECAST_HEADER
+    ]
+    checks.equal("zone forecast tables", str(len(tables)), str(len(zones)))
+    for rows, sensor in zip(tables, zones, strict=False):
+        entity = f"{sensor['entity_id']}_forecast"
+        hours = states[entity]["attributes"].get("forecast") or []
+        checks.equal(f"{entity} rows", str(len(rows)), str(len(hours)))
+        for position, (row, hour) in enumerate(zip(rows, hours, strict=False)):
+            label = datetime.fromisoformat(hour["start"]).strftime("%a %H:%M")
+            checks.equal(f"{entity} hour {position} label", row[0], label)
+            checks.number(
+                f"{entity} hour {position} ({label})", row[1], 100 * hour["probability"]
+            )
+
+
 def check_dashboard(
     shown: dict[str, Any], states: dict[str, dict[str, Any]], tz: ZoneInfo
 ) -> Checks:
@@ -290,6 +474,7 @@ def check_dashboard(
     check_forecast_table(checks, shown, states)
     check_appliances(checks, shown, states, tz)
     check_next_peak(checks, shown, states)
+    check_zones(checks, shown, states)
     return checks
 
 
@@ -331,18 +516,23 @@ def check_forecast_table(
             checks.number(f"hour {position} ({label}) p90", high, hour["p90"])
 
 
-def recommendation_entities(states: dict[str, dict[str, Any]]) -> list[str]:
-    """The recommendation entities the dashboard shows (home and appliances)."""
+def changing_entities(states: dict[str, dict[str, Any]]) -> list[str]:
+    """The entities the dashboard shows that change on their own: the
+    recommendations (home and appliances) and the zones."""
     return [
         entity
         for entity in states
-        if entity == PEAK_NOW
+        if entity in (PEAK_NOW, ENTRY_SWITCH)
         or entity.endswith(("_recommended_start", "_good_time_to_run"))
         or entity.startswith(
             (
                 "sensor.kilowise_home_energy_expected_cost_",
                 "sensor.kilowise_home_energy_peak_hour",
             )
+        )
+        or (
+            entity.startswith(("sensor.kilowise_", "switch.kilowise_"))
+            and entity.endswith(("_occupancy", "_occupancy_forecast", "_control"))
         )
     ]
 
@@ -359,6 +549,8 @@ async def read_dashboard(page: Page) -> dict[str, Any]:
                 for t in shown["tables"]
             )
             and any(APPLIANCES_HEADER in t["headers"] for t in shown["tables"])
+            and any(ZONES_HEADER in t["headers"] for t in shown["tables"])
+            and any(ZONE_FORECAST_HEADER in t["headers"] for t in shown["tables"])
             and any(NUMBER.search(t["text"]) for t in shown["tiles"])
         )
         if ready:
@@ -373,6 +565,33 @@ async def shot(page: Page, target: Path, *, full_page: bool = False) -> None:
     await page.wait_for_timeout(1500)  # charts and icons settle
     await page.screenshot(path=str(target), full_page=full_page)
     print(f"  screenshot {target}")
+
+
+async def shot_zones(page: Page, target: Path) -> None:
+    """The occupancy and control section with the occupancy forecast beside it."""
+    # A viewport as tall as the page: the two sections lie side by side, and
+    # both are measured where they are drawn, with nothing scrolled.
+    size = page.viewport_size or {"width": 1440, "height": 900}
+    height = await page.evaluate("() => document.documentElement.scrollHeight")
+    await page.set_viewport_size({"width": size["width"], "height": height})
+    await page.wait_for_timeout(1500)
+    boxes = []
+    for heading in ("Occupancy and control", "Occupancy forecast"):
+        section = page.locator("hui-grid-section").filter(has_text=heading).last
+        box = await section.bounding_box()
+        if box is None:
+            raise RuntimeError(f"the section {heading!r} is not drawn")
+        boxes.append(box)
+    left = min(b["x"] for b in boxes) - 8
+    top = min(b["y"] for b in boxes) - 8
+    right = max(b["x"] + b["width"] for b in boxes) + 8
+    bottom = max(b["y"] + b["height"] for b in boxes) + 8
+    await page.screenshot(
+        path=str(target),
+        clip={"x": left, "y": top, "width": right - left, "height": bottom - top},
+    )
+    print(f"  screenshot {target}")
+    await page.set_viewport_size(size)
 
 
 async def _wait_text(page: Page, text: str, out: Path, name: str) -> None:
@@ -429,16 +648,17 @@ async def run(args: argparse.Namespace, info: dict[str, Any]) -> int:
             shown = await read_dashboard(page)
             after = await api_states(page, url, token)
             # A refresh between the two reads (the forecast's hourly one, the
-            # recommendations' quarter-hourly one) changes what is shown:
-            # read again rather than compare two different states.
+            # recommendations' quarter-hourly one, a zone's evaluation) changes
+            # what is shown: read again rather than compare two different states.
             if all(
                 before[entity]["last_updated"] == after[entity]["last_updated"]
-                for entity in (FORECAST, *recommendation_entities(after))
+                for entity in (FORECAST, *changing_entities(after))
             ):
                 break
             print(f"  the sensors changed while reading (attempt {attempt + 1}); again")
         checks = check_dashboard(shown, after, tz)
         await shot(page, out / "dashboard.png", full_page=True)
+        await shot_zones(page, out / "dashboard-zones.png")
         if not args.no_flows:
             await capture_flows(page, out)
         await browser.close()

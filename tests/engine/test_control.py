@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.kilowise.engine.control import (
+    HOLD_TEXT,
     Action,
     ClimateSettings,
     ClimateState,
@@ -16,6 +17,7 @@ from custom_components.kilowise.engine.control import (
     DeferrableRun,
     Guard,
     Hold,
+    LastAction,
     LightSettings,
     Limits,
     Mode,
@@ -25,14 +27,15 @@ from custom_components.kilowise.engine.control import (
     RunSettings,
     RunWindow,
     SwitchState,
-    daily_windows,
     decide_climate,
     decide_light,
     decide_switch,
     describe,
+    explain,
     guard,
     plan_preheat,
     plan_run,
+    run_windows,
 )
 from custom_components.kilowise.engine.occupancy import Status, ZoneReading
 from custom_components.kilowise.engine.thermal import heating_time
@@ -408,7 +411,7 @@ def test_plan_run_across_midnight_and_the_clock_change() -> None:
     assert run.end - run.start == 3 * 60 * MIN
     # 03:00 summer time: three real hours before 06:00.
     assert run.start.astimezone(PARIS).hour == 3
-    window = next(w for w in daily_windows(evening, PARIS, settings) if w[1] == run.end)
+    window = next(w for w in run_windows(evening, PARIS, settings) if w[1] == run.end)
     assert window[1] - window[0] == 7 * 60 * MIN
 
 
@@ -451,15 +454,36 @@ def test_deferrable_switch_runs_once_and_respects_manual_use() -> None:
 
 
 def test_guard_round_trips_through_json() -> None:
-    """Overrides and runs survive a restart."""
+    """Overrides, runs, the actions of the last hour and the last action
+    survive a restart: the cap per hour holds across it, and a dry run does
+    not log its action again."""
     memory = Guard(
         override_until=NOW, planned=RunWindow(NOW, NOW + MIN, recommended=True)
     )
     memory.start_run(memory.planned)  # type: ignore[arg-type]
+    action = Action("climate", "set_temperature", {"temperature": 17.0})
+    memory.last_key = action.key
+    memory.last_action = LastAction(NOW - 10 * MIN, "set to 17 °C (eco)", True)
+    memory.note_action(NOW - 10 * MIN)
     again = Guard.from_dict(json.loads(json.dumps(memory.as_dict())))
+    assert again.last_action == memory.last_action
     assert again.override_until == NOW
     assert again.planned == memory.planned
     assert again.run_until == NOW + MIN
+    assert again.last_key == action.key
+    assert again.actions == [NOW - 10 * MIN]
+    assert again.actions_last_hour(NOW) == 1
+    # Stored before these were kept: none.
+    older = {
+        k: v
+        for k, v in memory.as_dict().items()
+        if k not in ("actions", "last_key", "last_action")
+    }
+    assert Guard.from_dict(older).last_key is None
+    assert Guard.from_dict(older).actions == []
+    assert Guard.from_dict(older).last_action is None
+    with pytest.raises(ValueError, match="needs its time"):
+        Guard.from_dict({"last_action": {"message": "turned on"}})
     with pytest.raises(ValueError, match="not a time"):
         Guard.from_dict({"override_until": "yesterday"})
     with pytest.raises(ValueError, match="start before its end"):
@@ -482,3 +506,19 @@ def test_describe() -> None:
     assert describe(frost) == "switched to heat and set to 7.5 °C (frost protection)"
     off = Decision("light.a", Action("light", "turn_off"), Reason.NO_OCCUPANCY)
     assert describe(off) == "turned off (nobody in the zone)"
+
+
+def test_explain() -> None:
+    """What the dashboard says of a decision: the action, the rule holding it
+    back, or why nothing is done; every hold has its words."""
+    off = Decision("light.a", Action("light", "turn_off"), Reason.NO_OCCUPANCY)
+    assert explain(off) == "turned off (nobody in the zone)"
+    held = off.blocked_by(Hold.MIN_ON_TIME)
+    assert explain(held) == (
+        "turned off (nobody in the zone), held back: on for less than the minimum"
+        " on time"
+    )
+    idle = Decision("light.a", None, Hold.UNKNOWN_OCCUPANCY)
+    assert explain(idle) == "occupancy unknown: nothing is changed"
+    assert describe(idle) == explain(idle)
+    assert set(HOLD_TEXT) == set(Hold)

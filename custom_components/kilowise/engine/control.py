@@ -21,6 +21,7 @@ from enum import StrEnum
 import math
 from typing import Any, Final
 
+from .daily import daily_windows
 from .occupancy import UNOCCUPIED, Status, ZoneReading
 from .thermal import preheat_start
 
@@ -159,6 +160,32 @@ class Limits:
     """How long a manual change pauses control of the entity."""
 
 
+@dataclass(frozen=True, slots=True)
+class LastAction:
+    """Kilowise's last action on an entity: when, what and why (the logbook's
+    words), and whether it was only logged (a dry run)."""
+
+    at: datetime
+    message: str
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON form (UTC ISO time)."""
+        return {
+            "at": self.at.isoformat(),
+            "message": self.message,
+            "dry_run": self.dry_run,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LastAction:
+        """Read :meth:`as_dict`'s form; ``ValueError`` when it is not valid."""
+        at = _time(data.get("at"))
+        if at is None:
+            raise ValueError("a last action needs its time")
+        return cls(at, str(data.get("message", "")), bool(data.get("dry_run")))
+
+
 @dataclass(slots=True)
 class Guard:
     """What Kilowise did to one entity lately, and whether it is paused.
@@ -170,7 +197,8 @@ class Guard:
     ``run_until`` when the run it started ends, ``last_run_end`` the end of
     the last planned run that is over; ``preheating_for`` the expected
     arrival a thermostat is being preheated for; ``last_key`` the last action
-    issued or logged (a dry run logs each action once, not every minute).
+    issued or logged (a dry run logs each action once, not every minute), and
+    ``last_action`` what it was, for the entities and the dashboard.
     """
 
     actions: list[datetime] = field(default_factory=list)
@@ -181,6 +209,7 @@ class Guard:
     last_run_end: datetime | None = None
     preheating_for: datetime | None = None
     last_key: tuple[Any, ...] | None = None
+    last_action: LastAction | None = None
 
     def actions_last_hour(self, now: datetime) -> int:
         """Kilowise's actions on the entity in the hour before ``now``."""
@@ -222,20 +251,45 @@ class Guard:
             "run_until": iso(self.run_until),
             "last_run_end": iso(self.last_run_end),
             "preheating_for": iso(self.preheating_for),
+            # Kept so that a reload or a restart neither resets the cap on
+            # actions per hour nor logs a dry run's action once more.
+            "actions": [when.isoformat() for when in self.actions],
+            "last_key": None if self.last_key is None else list(self.last_key),
+            "last_action": None
+            if self.last_action is None
+            else self.last_action.as_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Guard:
         """Read :meth:`as_dict`'s form; ``ValueError`` when it is not valid."""
         planned = data.get("planned")
+        last_action = data.get("last_action")
         return cls(
+            actions=[
+                when
+                for text in data.get("actions") or ()
+                if (when := _time(text)) is not None
+            ],
             override_until=_time(data.get("override_until")),
             planned=None if planned is None else RunWindow.from_dict(planned),
             run_started=_time(data.get("run_started")),
             run_until=_time(data.get("run_until")),
             last_run_end=_time(data.get("last_run_end")),
             preheating_for=_time(data.get("preheating_for")),
+            last_key=_action_key(data.get("last_key")),
+            last_action=None
+            if last_action is None
+            else LastAction.from_dict(last_action),
         )
+
+
+def _action_key(value: Any) -> tuple[Any, ...] | None:
+    """An :attr:`Action.key` read back from its JSON form (lists for tuples)."""
+    if value is None:
+        return None
+    domain, service, items = value
+    return (str(domain), str(service), tuple((str(k), v) for k, v in items))
 
 
 def _time(text: Any) -> datetime | None:
@@ -661,23 +715,11 @@ class RunSettings:
     duration: timedelta = timedelta(hours=2)
 
 
-def daily_windows(
+def run_windows(
     now: datetime, tz: tzinfo, settings: RunSettings
 ) -> list[tuple[datetime, datetime]]:
     """The run windows (UTC) from yesterday's to the day after tomorrow's."""
-    local_day = now.astimezone(tz).date()
-    windows = []
-    for days in range(-1, 3):
-        day = local_day + timedelta(days=days)
-        start = datetime.combine(day, settings.window_start, tzinfo=tz)
-        end_day = (
-            day
-            if settings.window_end > settings.window_start
-            else day + timedelta(days=1)
-        )
-        end = datetime.combine(end_day, settings.window_end, tzinfo=tz)
-        windows.append((start.astimezone(UTC), end.astimezone(UTC)))
-    return windows
+    return daily_windows(now, tz, settings.window_start, settings.window_end)
 
 
 def plan_run(
@@ -697,7 +739,7 @@ def plan_run(
     run starts at the window's start, or now when that has passed (Home
     Assistant was off, or the zone was added, after the window began).
     """
-    for start, end in daily_windows(now, tz, settings):
+    for start, end in run_windows(now, tz, settings):
         if after is not None and start < after:
             continue
         duration = min(settings.duration, end - start)
@@ -751,10 +793,11 @@ def decide_switch(
 
 
 def describe(decision: Decision, unit: str = "°C") -> str:
-    """A short English description of an action for the logbook."""
+    """A short English description of an action for the logbook (of why
+    nothing is done, for a decision without one)."""
     action = decision.action
     if action is None:
-        return str(decision.reason)
+        return HOLD_TEXT.get(decision.reason, decision.reason)
     if action.service == "set_temperature":
         text = f"set to {_number(action.data['temperature'])} {unit}"
         if action.data.get("hvac_mode"):
@@ -768,6 +811,14 @@ def describe(decision: Decision, unit: str = "°C") -> str:
     else:
         text = f"{action.domain}.{action.service}"
     return f"{text} ({REASON_TEXT.get(decision.reason, decision.reason)})"
+
+
+def explain(decision: Decision, unit: str = "°C") -> str:
+    """What a decision does and why, with the rule that holds its action back."""
+    text = describe(decision, unit)
+    if decision.action is not None and decision.blocked is not None:
+        text += f", held back: {HOLD_TEXT[decision.blocked]}"
+    return text
 
 
 def _number(value: Any) -> str:
@@ -788,6 +839,20 @@ REASON_TEXT: Final[Mapping[str, str]] = {
     Reason.RUN_DONE: "run finished",
 }
 """English words for the logbook; events carry the reason's code."""
+
+HOLD_TEXT: Final[Mapping[str, str]] = {
+    Hold.NOTHING_TO_DO: "nothing to do",
+    Hold.UNAVAILABLE: "unavailable: left alone",
+    Hold.UNKNOWN_OCCUPANCY: "occupancy unknown: nothing is changed",
+    Hold.HVAC_OFF: "switched off: left off",
+    Hold.UNSUPPORTED: "has no target temperature or preset to set: left alone",
+    Hold.OVERRIDE: "changed by hand: paused",
+    Hold.RATE_LIMIT: "too many actions in the last hour",
+    Hold.MIN_ON_TIME: "on for less than the minimum on time",
+    Hold.MIN_OFF_TIME: "off for less than the minimum off time",
+    Hold.MIN_CHANGE_INTERVAL: "changed less than the minimum on time ago",
+}
+"""English words for why nothing is done (or an action is held back)."""
 
 
 def actions_needed(decisions: Sequence[Decision]) -> list[Decision]:

@@ -36,7 +36,7 @@ from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowManager, FlowResultType
+from homeassistant.data_entry_flow import FlowManager, FlowResultType, section
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
@@ -398,7 +398,18 @@ def _check_flow_result(uses: TranslationUses, prefix: str, result: Any) -> None:
         uses.optional(f"{step}.title", given, what)
         uses.optional(f"{step}.description", given, what)
         schema = result.get("data_schema")
-        for field in schema.schema if schema is not None else ():
+        for field, value in (schema.schema if schema is not None else {}).items():
+            if isinstance(value, section):
+                # A section is named, and its fields are labelled and
+                # explained under it (where Home Assistant's frontend reads
+                # them); its description is optional.
+                at = f"{step}.sections.{field}"
+                uses.require(f"{at}.name", given, what)
+                uses.optional(f"{at}.description", given, what)
+                for inner in value.schema.schema:
+                    uses.require(f"{at}.data.{inner}", given, what)
+                    uses.require(f"{at}.data_description.{inner}", given, what)
+                continue
             # Every field is labelled and explained (the quality scale's
             # config-flow rule: data_description for every field).
             uses.require(f"{step}.data.{field}", given, what)

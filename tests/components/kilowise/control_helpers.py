@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigSubentryDataWithId
+from homeassistant.config_entries import ConfigSubentry, ConfigSubentryDataWithId
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
@@ -244,6 +245,25 @@ def zone_entry(
             )
         ],
     )
+
+
+async def async_add_zone(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    data: Mapping[str, Any] | None = None,
+    title: str = "Living room",
+) -> str:
+    """Add the living-room zone to a loaded entry, as its flow would (the entry
+    reloads); the zone's subentry id."""
+    subentry = ConfigSubentry(
+        data=MappingProxyType({**ZONE_DATA, **(data or {})}),
+        subentry_type=SUBENTRY_ZONE,
+        title=title,
+        unique_id=None,
+    )
+    hass.config_entries.async_add_subentry(entry, subentry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return subentry.subentry_id
 
 
 @dataclass

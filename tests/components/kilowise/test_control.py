@@ -17,6 +17,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Context, CoreState, HomeAssistant
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import mock_component
@@ -26,12 +27,16 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.kilowise.const import (
+    CONF_LIGHTS,
     CONF_LIGHTS_ON_ARRIVAL,
     CONF_MAX_ACTIONS,
     CONF_PREHEAT_HOURS,
     CONF_SOURCES,
+    CONF_SWITCHES,
+    DOMAIN,
     EVENT_ACTION,
     control_storage_key,
+    zone_issue_id,
 )
 from custom_components.kilowise.engine.thermal import ThermalModel
 
@@ -44,6 +49,7 @@ from .control_helpers import (
     PARIS,
     PERSON,
     WATER_HEATER,
+    ZONE_ID,
     Room,
     async_setup_home,
     stored_control,
@@ -56,6 +62,7 @@ ZONE_SENSOR = "sensor.kilowise_living_room_occupancy"
 FORECAST_SENSOR = "sensor.kilowise_living_room_occupancy_forecast"
 ZONE_SWITCH = "switch.kilowise_living_room_control"
 ENTRY_SWITCH = "switch.kilowise_home_energy_control"
+SOFA_LIGHT = "light.sofa_light"
 
 
 def local(day: int, hour: int, minute: int = 0) -> datetime:
@@ -288,6 +295,11 @@ async def test_dry_run_logs_once_and_changes_nothing(
         (CLIMATE, "occupied")
     ]
     assert hass.states.get(CLIMATE).attributes["temperature"] == 19.0
+    # A reload (a restart, new options, another subentry) logs nothing again.
+    assert await hass.config_entries.async_reload(ENTRY_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await room.run(5)
+    assert len(room.actions) == 3
 
 
 async def test_unavailable_source_stops_eco_and_lights_off(
@@ -314,6 +326,9 @@ async def test_unavailable_source_stops_eco_and_lights_off(
     ]
 
 
+GHOST = "binary_sensor.ghost"
+
+
 def _motion_unavailable(hass: HomeAssistant) -> None:
     hass.states.async_set(MOTION, STATE_UNAVAILABLE)
 
@@ -323,17 +338,22 @@ async def test_missing_source_and_unavailable_entity(
 ) -> None:
     """A room sensor that does not exist makes the zone unknown; an unavailable
     driven entity is left alone while the others are driven."""
-    room = await _start(
-        hass, freezer, hass_storage, {CONF_SOURCES: [MOTION, "binary_sensor.ghost"]}
-    )
+    room = await _start(hass, freezer, hass_storage, {CONF_SOURCES: [MOTION, GHOST]})
     await room.run(30, step=5)
     assert room.actions == []
-    assert hass.states.get(ZONE_SENSOR).attributes["unusable_sources"] == [
-        "binary_sensor.ghost"
-    ]
+    assert hass.states.get(ZONE_SENSOR).attributes["unusable_sources"] == [GHOST]
+    # The user must act: a repair issue names the zone and the entity.
+    issues = ir.async_get(hass)
+    issue = issues.async_get_issue(DOMAIN, zone_issue_id(ZONE_ID, GHOST))
+    assert issue is not None
+    assert issue.translation_key == "zone_entity_missing"
+    assert issue.translation_placeholders == {"zone": "Living room", "entity_id": GHOST}
     hass.states.async_set(LIGHT, STATE_UNAVAILABLE)
-    hass.states.async_set("binary_sensor.ghost", "off")
+    hass.states.async_set(GHOST, "off")
     await room.run(20, step=5)
+    # Back: the issue is withdrawn; an unavailable entity is not missing.
+    assert issues.async_get_issue(DOMAIN, zone_issue_id(ZONE_ID, GHOST)) is None
+    assert issues.async_get_issue(DOMAIN, zone_issue_id(ZONE_ID, LIGHT)) is None
     assert hass.states.get(ZONE_SENSOR).state == "empty"
     assert [(a["entity_id"], a["reason"]) for a in room.actions] == [(CLIMATE, "empty")]
     assert _summary(hass)["decisions"][LIGHT]["reason"] == "entity_unavailable"
@@ -455,3 +475,62 @@ async def test_nothing_is_done_while_home_assistant_starts(
     await room.run(2)
     assert {a["entity_id"] for a in room.actions} == {CLIMATE, LIGHT}
     assert min(_at(a) for a in room.actions) >= started + timedelta(minutes=2)
+
+
+async def test_removed_entity_raises_an_issue_until_reconfigured(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """A driven entity removed from Home Assistant is left alone, with a repair
+    issue; reconfiguring the zone without it withdraws the issue."""
+    room = await _start(hass, freezer, hass_storage)
+    entities = er.async_get(hass)
+    entities.async_remove(WATER_HEATER)
+    await room.run(5)
+    issues = ir.async_get(hass)
+    issue_id = zone_issue_id(ZONE_ID, WATER_HEATER)
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+    assert _summary(hass)["decisions"][WATER_HEATER]["reason"] == "entity_unavailable"
+    # The other entities are still driven.
+    await room.set_input("motion", True)
+    await room.run(1)
+    assert room.actions_on(CLIMATE)[-1]["reason"] == "occupied"
+
+    entry = hass.config_entries.async_get_entry(ENTRY_ID)
+    assert entry is not None
+    subentry = entry.subentries[ZONE_ID]
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, CONF_SWITCHES: []}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await room.run(5)
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_renamed_entity_is_followed(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """Renamed while Kilowise runs, a driven entity is followed under its new
+    id, with what Kilowise knew of it (here a manual override); no issue."""
+    room = await _start(hass, freezer, hass_storage)
+    await room.set_input("living_light", False)  # by hand: an override
+    until = _summary(hass)["overrides"][LIGHT]
+    entities = er.async_get(hass)
+    entities.async_update_entity(LIGHT, new_entity_id=SOFA_LIGHT)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await room.run(5)
+
+    entry = hass.config_entries.async_get_entry(ENTRY_ID)
+    assert entry is not None
+    assert entry.subentries[ZONE_ID].data[CONF_LIGHTS] == [SOFA_LIGHT]
+    summary = _summary(hass)
+    assert summary["overrides"] == {SOFA_LIGHT: until}
+    assert set(summary["decisions"]) == {CLIMATE, SOFA_LIGHT, WATER_HEATER}
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, zone_issue_id(ZONE_ID, LIGHT)) is None
+    assert issues.async_get_issue(DOMAIN, zone_issue_id(ZONE_ID, SOFA_LIGHT)) is None
+    # Under its new id it is driven as before: on by hand again, and off once
+    # the override is over and the zone has been empty for the set time.
+    await room.set_input("living_light", True)
+    await room.run(150, step=5)
+    assert room.actions_on(SOFA_LIGHT)[-1]["reason"] == "no_occupancy"
+    assert hass.states.get(SOFA_LIGHT).state == "off"

@@ -310,15 +310,33 @@ async def test_stale_forecast_is_not_used_to_preheat(
 async def test_diagnostics_show_each_zone(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
 ) -> None:
-    """The entry's diagnostics say what each zone sees, decides and plans."""
+    """The entry's diagnostics say what each zone sees, decides and plans,
+    without the zone's name or entity ids (they name people and rooms)."""
     await async_setup_home(hass)
     hass_storage[control_storage_key(ENTRY_ID)] = stored_control(NOW)
     await _setup(hass)
     entry = hass.config_entries.async_get_entry(ENTRY_ID)
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     zone = diagnostics["control"]["zones"][ZONE_ID]
+    # Sources, then driven entities, each by its domain and place in the zone.
+    climate, light, water_heater = (
+        "climate.driven_1",
+        "light.driven_2",
+        "switch.driven_3",
+    )
     assert zone["occupancy"] == "empty"
-    assert zone["climate_modes"] == {CLIMATE: "eco"}
-    assert zone["preheat"][CLIMATE]["arrival"] == local(8, 18, 0).isoformat()
-    assert zone["planned_runs"][WATER_HEATER]["start"] == local(9, 10, 0).isoformat()
-    assert set(zone["decisions"]) == {CLIMATE, WATER_HEATER, "light.living_room_light"}
+    assert zone["climate_modes"] == {climate: "eco"}
+    assert zone["preheat"][climate]["arrival"] == local(8, 18, 0).isoformat()
+    assert zone["planned_runs"][water_heater]["start"] == local(9, 10, 0).isoformat()
+    assert set(zone["decisions"]) == {climate, light, water_heater}
+    assert set(zone["heating_rates"]) == {climate}
+
+    # An unusable source is named by its stand-in too.
+    hass.states.async_set(PERSON, "unavailable")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    zone = diagnostics["control"]["zones"][ZONE_ID]
+    assert zone["unusable_sources"] == ["person.source_2"]
+    text = str(diagnostics)
+    for personal in ("alice", "living_room", "Living room", "water_heater"):
+        assert personal not in text, personal

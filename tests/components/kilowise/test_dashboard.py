@@ -1,9 +1,10 @@
 """docs/dashboard.yaml against a real Kilowise entry (the browser test draws it).
 
 The dashboard names the entities of a source called "Home energy", as the
-demo's and these tests' source is, and of the demo's dishwasher; the entry
-here has prices and two appliances, like the demo. Its markdown cards are Home
-Assistant templates, rendered here by each supported Home Assistant.
+demo's and these tests' source is, of the demo's dishwasher and of its living
+room zone; the entry here has prices, two appliances and that zone in dry run
+(real template and thermostat entities), like the demo. Its markdown cards are
+Home Assistant templates, rendered here by each supported Home Assistant.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.template import Template
 from homeassistant.util import dt as dt_util, slugify
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
+from custom_components.kilowise.const import CONF_DRY_RUN
+
 from .conftest import SOURCE
+from .control_helpers import WATER_HEATER, async_add_zone, async_setup_home
 from .translation_files import REPO
 
 DASHBOARD = REPO / "docs" / "dashboard.yaml"
@@ -29,7 +34,10 @@ DASHBOARDS = sorted((REPO / "docs").glob("dashboard*.yaml"))
 FORECAST = "sensor.kilowise_home_energy_next_48_hours"
 EN_DASH = "\u2013"
 PEAK_NOW = "binary_sensor.kilowise_home_energy_peak_expected_now"
-ENTITY_ID = re.compile(r"\b(?:binary_sensor|sensor)\.[a-z0-9_]+")
+ENTITY_ID = re.compile(r"\b(?:binary_sensor|sensor|switch)\.[a-z0-9_]+")
+ZONE_OCCUPANCY = "sensor.kilowise_living_room_occupancy"
+ZONE_FORECAST = "sensor.kilowise_living_room_occupancy_forecast"
+ZONE_SWITCH = "switch.kilowise_living_room_control"
 
 
 def _cards(node: Any) -> Iterator[dict[str, Any]]:
@@ -43,16 +51,28 @@ def _cards(node: Any) -> Iterator[dict[str, Any]]:
             yield from _cards(item)
 
 
-async def test_dashboard_names_existing_entities(
+@pytest.fixture
+async def demo_entry(
     hass: HomeAssistant, priced_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """The demo's entry: prices, two appliances and the living room in dry run."""
+    await async_setup_home(hass)
+    await async_add_zone(hass, priced_entry, {CONF_DRY_RUN: True})
+    return priced_entry
+
+
+async def test_dashboard_names_existing_entities(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
 ) -> None:
     """Every entity the dashboards show is one Kilowise (or the source) has."""
+    priced_entry = demo_entry
     assert len(DASHBOARDS) >= 2
     text = "\n".join(path.read_text(encoding="utf-8") for path in DASHBOARDS)
     for path in DASHBOARDS:
         assert yaml.safe_load(path.read_text(encoding="utf-8"))
     named = set(ENTITY_ID.findall(text))
     assert any(name.startswith("binary_sensor.") for name in named)
+    assert any(name.startswith("switch.") for name in named)
     registry = er.async_get(hass)
     existing = {
         entry.entity_id
@@ -87,7 +107,8 @@ def _rows(text: str) -> list[list[str]]:
     return [
         [cell.strip() for cell in line.strip().strip("|").split("|")]
         for line in text.splitlines()
-        if line.startswith("|") and not line.startswith(("|:", "| Hour", "| Appl"))
+        if line.startswith("|")
+        and not line.startswith(("|:", "| Hour", "| Appl", "| Zone |"))
     ]
 
 
@@ -147,3 +168,85 @@ async def test_dashboard_without_appliances_says_how_to_add_one(
     """An entry without appliances: the table gives way to where to add one."""
     card = next(text for text in _rendered(hass) if "Add appliance" in text)
     assert "| Appliance |" not in card
+
+
+def _zone_card(hass: HomeAssistant) -> str:
+    return next(text for text in _rendered(hass) if "| Zone | Occupancy |" in text)
+
+
+async def test_dashboard_templates_render_the_zones(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
+) -> None:
+    """Each zone's occupancy, chance this hour, switch and mode; each driven
+    entity's last action and what Kilowise does now; the next runs."""
+    card = _zone_card(hass)
+    tables = card.split("\n\n")
+    overview = _rows(next(t for t in tables if "| Zone | Occupancy |" in t))
+    assert overview == [
+        [
+            "Kilowise Living room",
+            "Empty",
+            f"{float(hass.states.get(ZONE_FORECAST).state):.0f} %",
+            "on",
+            "dry run",
+        ]
+    ]
+    attributes = hass.states.get(ZONE_OCCUPANCY).attributes
+    assert hass.states.get(ZONE_OCCUPANCY).state == "empty"
+    assert hass.states.get(ZONE_SWITCH).state == "on"
+    control = _rows(next(t for t in tables if "| Zone | Entity |" in t))
+    decisions = attributes["decisions"]
+    last = attributes["last_actions"]
+    assert [row[1] for row in control] == [
+        hass.states.get(entity_id).name for entity_id in decisions
+    ]
+    for row, (entity_id, decision) in zip(control, decisions.items(), strict=True):
+        assert row[0] == "Kilowise Living room"
+        action = last.get(entity_id)
+        if action is None:
+            assert row[2:4] == [EN_DASH, EN_DASH]
+        else:
+            assert action["dry_run"] is True
+            assert row[2] == f"would be {action['message']}"
+            assert row[3] == datetime.fromisoformat(action["at"]).strftime("%a %H:%M")
+        prefix = "would be " if decision["action"] else ""
+        assert row[4] == prefix + decision["message"]
+    # In a dry run the thermostat would go to eco at once.
+    assert "would be set to 17 °C (eco: the zone is empty)" in card
+    run = attributes["planned_runs"][WATER_HEATER]
+    start = datetime.fromisoformat(run["start"])
+    end = datetime.fromisoformat(run["end"])
+    where = "in the recommended window" if run["recommended"] else "on its schedule"
+    assert (
+        f"Next run of Water heater: **{start:%a %H:%M}{EN_DASH}{end:%H:%M}**, {where}."
+        in card
+    )
+
+
+async def test_dashboard_templates_render_the_occupancy_forecast(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
+) -> None:
+    """Each of the next 24 hours with its chance of occupancy, as the sensor says."""
+    card = next(t for t in _rendered(hass) if "chance of occupancy, next" in t)
+    forecast = hass.states.get(ZONE_FORECAST).attributes["forecast"]
+    assert len(forecast) == 24
+    assert (
+        "**Kilowise Living room**: chance of occupancy, next 24 hours (its usual"
+        " occupancy: nothing learned yet)" in card
+    )
+    rows = _rows(card)
+    assert len(rows) == 24
+    for (label, chance, bar), hour in zip(rows, forecast, strict=True):
+        assert label == datetime.fromisoformat(hour["start"]).strftime("%a %H:%M")
+        assert chance == f"{100 * hour['probability']:.0f} %"
+        assert bar.count("█") == 10
+
+
+async def test_dashboard_without_zones_says_how_to_add_one(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An entry without zones: where to add one, and no forecast table."""
+    card = next(text for text in _rendered(hass) if "Add zone" in text)
+    assert "| Zone |" not in card
+    forecast = next(text for text in _rendered(hass) if "add a zone" in text)
+    assert "| Hour | Occupied |" not in forecast

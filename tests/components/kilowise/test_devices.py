@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
@@ -16,11 +21,17 @@ from custom_components.kilowise.const import (
     CONF_DURATION_MINUTES,
     CONF_ENERGY_KWH,
     CONF_NAME,
+    CONF_SOURCES,
     DOMAIN,
     SUBENTRY_APPLIANCE,
+    control_storage_key,
+    zone_issue_id,
 )
 
 from .conftest import subentry_id
+from .control_helpers import ZONE_DATA, async_add_zone, async_setup_home
+
+GHOST = "binary_sensor.ghost"
 
 
 def _device(
@@ -134,7 +145,26 @@ def _entities(hass: HomeAssistant, entry: MockConfigEntry) -> list[er.RegistryEn
     return er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
 
 
-def _appliance_entities(
+async def _delete_subentry(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    entry: MockConfigEntry,
+    subentry_id: str,
+) -> None:
+    """Delete a subentry as the frontend does, and wait for the reload."""
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "config_entries/subentries/delete",
+            "entry_id": entry.entry_id,
+            "subentry_id": subentry_id,
+        }
+    )
+    assert (await client.receive_json())["success"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _subentry_entities(
     hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str
 ) -> list[er.RegistryEntry]:
     return [e for e in _entities(hass, entry) if e.config_subentry_id == subentry_id]
@@ -161,7 +191,7 @@ async def test_appliance_added_at_run_time_gets_its_device(
     assert device is not None
     assert device.name == "Dryer"
     assert device.via_device_id == _service_device(hass, entry).id
-    entities = _appliance_entities(hass, entry, dryer)
+    entities = _subentry_entities(hass, entry, dryer)
     assert {entity.entity_id for entity in entities} == {
         "sensor.dryer_recommended_start",
         "binary_sensor.dryer_good_time_to_run",
@@ -186,25 +216,16 @@ async def test_removed_appliance_takes_its_device_and_entities(
     devices = dr.async_get(hass)
     device = _device(hass, entry, washer)
     assert device is not None
-    entity_ids = [e.entity_id for e in _appliance_entities(hass, entry, washer)]
+    entity_ids = [e.entity_id for e in _subentry_entities(hass, entry, washer)]
     assert len(entity_ids) == 2
     recommendations = entry.runtime_data.recommendations
     assert washer in recommendations.snapshot.plans
 
-    client = await hass_ws_client(hass)
-    await client.send_json_auto_id(
-        {
-            "type": "config_entries/subentries/delete",
-            "entry_id": entry.entry_id,
-            "subentry_id": washer,
-        }
-    )
-    assert (await client.receive_json())["success"]
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _delete_subentry(hass, hass_ws_client, entry, washer)
 
     assert entry.state is ConfigEntryState.LOADED
     assert devices.async_get(device.id) is None
-    assert _appliance_entities(hass, entry, washer) == []
+    assert _subentry_entities(hass, entry, washer) == []
     for entity_id in entity_ids:
         assert er.async_get(hass).async_get(entity_id) is None
         assert hass.states.get(entity_id) is None
@@ -217,3 +238,53 @@ async def test_removed_appliance_takes_its_device_and_entities(
     used = {entity.device_id for entity in _entities(hass, entry)}
     for left in dr.async_entries_for_config_entry(devices, entry.entry_id):
         assert left.id in used
+
+
+async def test_removed_zone_takes_its_device_entities_state_and_issues(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    hass_storage: dict[str, Any],
+    init_integration: MockConfigEntry,
+) -> None:
+    """A zone added at run time brings its device and entities; deleting it
+    removes them, what it learned from the entry's store, and its issues."""
+    assert await async_setup_component(hass, "config", {})
+    await async_setup_home(hass)
+    entry = init_integration
+    zone = await async_add_zone(
+        hass, entry, {CONF_SOURCES: [*ZONE_DATA[CONF_SOURCES], GHOST]}
+    )
+    device = _device(hass, entry, zone)
+    assert device is not None
+    assert device.name == "Kilowise Living room"
+    assert device.via_device_id == _service_device(hass, entry).id
+    entity_ids = {e.entity_id for e in _subentry_entities(hass, entry, zone)}
+    assert entity_ids == {
+        "sensor.kilowise_living_room_occupancy",
+        "sensor.kilowise_living_room_occupancy_forecast",
+        "switch.kilowise_living_room_control",
+    }
+    for entity_id in entity_ids:
+        assert hass.states.get(entity_id).state != "unavailable"
+    # The ghost source raised its issue; the zone's state is stored.
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, zone_issue_id(zone, GHOST))
+    assert issue is not None
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    key = control_storage_key(entry.entry_id)
+    assert zone in hass_storage[key]["data"]["zones"]
+
+    await _delete_subentry(hass, hass_ws_client, entry, zone)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert _device(hass, entry, zone) is None
+    for entity_id in entity_ids:
+        assert er.async_get(hass).async_get(entity_id) is None
+        assert hass.states.get(entity_id) is None
+    assert hass_storage[key]["data"]["zones"] == {}
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, zone_issue_id(zone, GHOST)) is None
+    )
+    control = entry.runtime_data.control
+    assert control is not None
+    assert control.zones == {}

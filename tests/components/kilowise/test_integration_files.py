@@ -321,9 +321,10 @@ def test_icons_json() -> None:
     for platform, keys in ICONS.get("entity", {}).items():
         for key, spec in keys.items():
             for state in spec.get("state", {}):
-                if platform == "binary_sensor":
-                    # A binary sensor's states are on and off, translated by
-                    # Home Assistant itself: an icon per state needs no string.
+                if platform in ("binary_sensor", "switch"):
+                    # A binary sensor's and a switch's states are on and off,
+                    # translated by Home Assistant itself: an icon per state
+                    # needs no string.
                     assert state in ("on", "off"), f"{platform}.{key}: {state}"
                 else:
                     assert f"entity.{platform}.{key}.state.{state}" in english

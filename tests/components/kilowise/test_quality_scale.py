@@ -14,6 +14,7 @@ import inspect
 import re
 import tomllib
 
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -24,6 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import custom_components.kilowise as integration
 from custom_components.kilowise.const import DOMAIN
 
+from .control_helpers import async_add_zone, async_setup_home
 from .translation_files import INTEGRATION, REPO
 
 RULES = {
@@ -184,8 +186,13 @@ def _has_entity_name() -> None:
     recommendation = importlib.import_module(
         f"{integration.__name__}.recommendation_entity"
     )
+    zone = importlib.import_module(f"{integration.__name__}.zone_entity")
     # (Home Assistant turns _attr_ values into properties: read the class body.)
-    for base in (entity.KilowiseEntity, recommendation.KilowiseRecommendationEntity):
+    for base in (
+        entity.KilowiseEntity,
+        recommendation.KilowiseRecommendationEntity,
+        zone.KilowiseZoneEntity,
+    ):
         assert "_attr_has_entity_name = True" in inspect.getsource(base)
 
 
@@ -243,12 +250,19 @@ async def test_entities_follow_the_rules(
 ) -> None:
     """Unique ids from the entry, names from translations, noisy ones disabled.
 
-    The entry has prices and appliances, so that every kind of entity is there.
+    The entry has prices, appliances and a zone, so that every kind of entity
+    is there.
     """
+    await async_setup_home(hass)
+    await async_add_zone(hass, priced_entry)
     entries = er.async_entries_for_config_entry(
         er.async_get(hass), priced_entry.entry_id
     )
-    assert {entry.domain for entry in entries} == {"sensor", "binary_sensor"}
+    assert {entry.domain for entry in entries} == {"sensor", "binary_sensor", "switch"}
+    # The master switches configure Kilowise; they drive nothing themselves.
+    switches = [entry for entry in entries if entry.domain == "switch"]
+    assert len(switches) == 2
+    assert {entry.entity_category for entry in switches} == {EntityCategory.CONFIG}
     assert {entry.config_subentry_id for entry in entries} == {
         None,
         *priced_entry.subentries,

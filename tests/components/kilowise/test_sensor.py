@@ -140,6 +140,9 @@ async def test_registry(
         expected = (
             EntityCategory.DIAGNOSTIC
             if entity.translation_key == "model" or key in LEARNING_ENTITIES
+            # The master switch says whether Kilowise may act: configuration.
+            else EntityCategory.CONFIG
+            if key in CONTROL_ENTITIES
             else None
         )
         assert entity.entity_category is expected

@@ -79,6 +79,7 @@ STEP_KEYS = {
     "submit",
     "sections",
 }
+SECTION_KEYS = {"name", "description", "data", "data_description"}
 
 
 def test_required_languages_are_shipped() -> None:
@@ -216,6 +217,20 @@ def _flow_problems(flow: Mapping[str, Any], where: str) -> list[str]:
         for key in step.get("data_description", {}):
             if key not in step.get("data", {}):
                 problems.append(f"{at}.data_description.{key}: not in data")
+        for name, part in step.get("sections", {}).items():
+            where_section = f"{at}.sections.{name}"
+            problems += [
+                f"{where_section}.{key}: unknown key"
+                for key in part
+                if key not in SECTION_KEYS
+            ]
+            if "name" not in part:
+                problems.append(f"{where_section}: no name")
+            for key in part.get("data_description", {}):
+                if key not in part.get("data", {}):
+                    problems.append(
+                        f"{where_section}.data_description.{key}: not in data"
+                    )
     return problems
 
 

@@ -11,9 +11,10 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kilowise.const import DOMAIN, SUBENTRY_ZONE
+from custom_components.kilowise.const import CONF_RUN_START, DOMAIN, SUBENTRY_ZONE
+from custom_components.kilowise.zone_flow import validate_zone
 
-from .control_helpers import async_setup_home
+from .control_helpers import async_add_zone, async_setup_home
 
 pytestmark = pytest.mark.usefixtures("source_statistics", "bundled_model")
 
@@ -102,8 +103,7 @@ async def test_add_a_zone(
         for d in dr.async_entries_for_config_entry(
             dr.async_get(hass), init_integration.entry_id
         )
-        if d.identifiers
-        == {(DOMAIN, f"{init_integration.entry_id}_{subentry.subentry_id}")}
+        if d.identifiers == {(DOMAIN, subentry.subentry_id)}
     ]
     assert device.name == "Kilowise Living room"
     zone_entities = {
@@ -130,6 +130,7 @@ async def test_a_new_zone_defaults_to_dry_run(
         {"name": "Office", "occupancy": {"sources": ["binary_sensor.office_motion"]}},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
     (subentry,) = init_integration.subentries.values()
     assert subentry.data["dry_run"] is True
     assert subentry.data["eco_temperature"] == 17.0
@@ -233,3 +234,31 @@ async def test_reconfigure_a_zone(
     assert control is not None
     assert control.zones[subentry.subentry_id].config.climate.comfort == 21.0
     assert hass.states.get("switch.kilowise_living_room_control") is not None
+
+
+async def test_damaged_zone_is_skipped(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Settings that cannot be read (a stored zone edited by hand) are refused
+    by the form's check; a stored zone with them is left out, and said so,
+    while the entry and the other zones go on."""
+    await async_setup_home(hass)
+    damaged = {"sources": ["person.alice"], CONF_RUN_START: "after lunch"}
+    assert validate_zone(hass, "Attic", damaged, init_integration.entry_id, None) == (
+        "invalid_value",
+        {},
+    )
+    await async_add_zone(hass, init_integration, damaged, title="Attic")
+    assert "Zone Attic of Kilowise Home energy has unusable settings" in caplog.text
+    control = init_integration.runtime_data.control
+    assert control is not None
+    assert control.zones == {}
+    # A new zone is checked against the others it can read.
+    result = await _add(hass, init_integration, LIVING_ROOM)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    control = init_integration.runtime_data.control
+    assert control is not None
+    assert [zone.config.name for zone in control.zones.values()] == ["Living room"]
