@@ -100,7 +100,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: KilowiseConfigEntry) -> 
     control.window_provider = recommendations.deferrable_window
     control.async_start()
 
-    async_register_entry_device(hass, coordinator)
+    entry.runtime_data.device_id = async_register_entry_device(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_remove_stale_devices(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
@@ -166,8 +166,7 @@ def _source_registry_listener(
             entry,
             unique_id=new_entity_id,
             data={**entry.data, CONF_SOURCE_ENTITY: new_entity_id},
-        )
-        hass.config_entries.async_schedule_reload(entry.entry_id)
+        )  # the update listener reloads the entry
 
     @callback
     def _async_source_updated(event: Event[er.EventEntityRegistryUpdatedData]) -> None:

@@ -213,15 +213,17 @@ class KilowiseConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
             if error := await async_validate_source(self.hass, entity_id):
                 errors[CONF_SOURCE_ENTITY] = error
-            elif entity_id == entry.data[CONF_SOURCE_ENTITY]:
-                return self.async_update_reload_and_abort(entry)
             else:
-                return self.async_update_reload_and_abort(
+                # A changed entry is reloaded by its update listener; the same
+                # sensor again reloads it too (to read its history afresh).
+                if not self.hass.config_entries.async_update_entry(
                     entry,
                     unique_id=entity_id,
                     title=entry_title(self.hass, entity_id),
-                    data_updates={CONF_SOURCE_ENTITY: entity_id},
-                )
+                    data={**entry.data, CONF_SOURCE_ENTITY: entity_id},
+                ):
+                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(

@@ -38,3 +38,5 @@ class KilowiseData:
     """Best times to run appliances, peaks and costs (set once the entry is up)."""
     control: KilowiseControl | None = None
     """Occupancy-aware control of the entry's zones (its zone subentries)."""
+    device_id: str | None = None
+    """The entry's service device, which the subentries' devices hang under."""

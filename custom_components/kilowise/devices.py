@@ -44,11 +44,14 @@ def async_remove_stale_devices(hass: HomeAssistant, entry: KilowiseConfigEntry) 
             device.name_by_user or device.name or device.id,
             entry.title,
         )
-        if device.config_entries == {entry.entry_id}:
+        # From Home Assistant 2026.x a device belongs to one entry
+        # (config_entry_id); before, it could belong to several: leave the
+        # others theirs.
+        if hasattr(device, "config_entry_id") or device.config_entries == {
+            entry.entry_id
+        }:
             device_registry.async_remove_device(device.id)
         else:
-            # Only before Home Assistant 2026.x, where a device could belong
-            # to several entries: leave the others theirs.
             device_registry.async_update_device(
                 device.id, remove_config_entry_id=entry.entry_id
             )

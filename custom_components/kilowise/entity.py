@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -12,6 +12,9 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import KilowiseCoordinator
+
+if TYPE_CHECKING:
+    from .data import KilowiseConfigEntry
 
 
 def entry_device_info(coordinator: KilowiseCoordinator) -> DeviceInfo:
@@ -36,17 +39,21 @@ identifiers."""
 @callback
 def async_register_entry_device(
     hass: HomeAssistant, coordinator: KilowiseCoordinator
-) -> None:
-    """Register the entry's service device before any entity: the devices of
-    its subentries are linked to it."""
-    dr.async_get(hass).async_get_or_create(
-        config_entry_id=coordinator.config_entry.entry_id,
-        **entry_device_info(coordinator),
+) -> str:
+    """Register the entry's service device before any entity (the devices of
+    its subentries are linked to it) and return its device id."""
+    return (
+        dr.async_get(hass)
+        .async_get_or_create(
+            config_entry_id=coordinator.config_entry.entry_id,
+            **entry_device_info(coordinator),
+        )
+        .id
     )
 
 
 def subentry_device_info(
-    hass: HomeAssistant, entry_id: str, subentry_id: str, name: str, model: str
+    entry: KilowiseConfigEntry, subentry_id: str, name: str, model: str
 ) -> DeviceInfo:
     """The service device of a subentry (an appliance, a zone), under the entry's."""
     fields: dict[str, Any] = {
@@ -57,11 +64,9 @@ def subentry_device_info(
         "entry_type": DeviceEntryType.SERVICE,
     }
     if not LINK_BY_DEVICE_ID:
-        fields["via_device"] = (DOMAIN, entry_id)
-    elif parent := dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, entry_id)}
-    ):
-        fields["via_device_id"] = parent.id
+        fields["via_device"] = (DOMAIN, entry.entry_id)
+    elif entry.runtime_data.device_id is not None:
+        fields["via_device_id"] = entry.runtime_data.device_id
     return cast(DeviceInfo, fields)
 
 

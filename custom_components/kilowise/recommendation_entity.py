@@ -40,8 +40,7 @@ class KilowiseRecommendationEntity(Entity):
                 entry.entry_id, subentry.subentry_id, description.key
             )
             self._attr_device_info = subentry_device_info(
-                recommendations.hass,
-                entry.entry_id,
+                entry,
                 subentry.subentry_id,
                 subentry.title,
                 "Appliance schedule",

@@ -23,8 +23,7 @@ class KilowiseZoneEntity(Entity):
             entry_id, zone.subentry_id, description.key
         )
         self._attr_device_info = subentry_device_info(
-            zone.hass,
-            entry_id,
+            zone.control.entry,
             zone.subentry_id,
             f"Kilowise {zone.config.name}",
             "Occupancy-aware control",

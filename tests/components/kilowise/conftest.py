@@ -305,6 +305,21 @@ def no_blocking_calls_in_loop(
     )
 
 
+@pytest.fixture(autouse=True)
+def no_deprecated_calls(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail any test during which Home Assistant reported Kilowise calling an
+    API it deprecates (its frame helper logs each such call)."""
+    yield
+    reports = [
+        record.getMessage()
+        for when in ("setup", "call")
+        for record in caplog.get_records(when)
+        if record.name == "homeassistant.helpers.frame"
+        and "custom integration 'kilowise'" in record.getMessage()
+    ]
+    assert not reports, "deprecated calls:\n" + "\n".join(reports)
+
+
 @pytest.fixture
 def household() -> np.ndarray:
     """The real house's hourly use, five weeks."""

@@ -242,6 +242,7 @@ async def test_reconfigure_same_source(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """Choosing the same sensor again just reloads."""
+    coordinator = init_integration.runtime_data.coordinator
     flow_id = await _reconfigure(hass, init_integration)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_SOURCE_ENTITY: SOURCE}
@@ -249,6 +250,9 @@ async def test_reconfigure_same_source(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert init_integration.data == {CONF_SOURCE_ENTITY: SOURCE}
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data.coordinator is not coordinator
 
 
 async def test_reconfigure_errors(
