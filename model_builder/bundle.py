@@ -87,8 +87,10 @@ def load_bundle(path: Path) -> dict[str, Any]:
             raise BundleError(f"{path}: no such file") from err
         except Exception as err:  # a pickle can fail in many ways
             raise BundleError(
-                f"{path}: cannot load ({type(err).__name__}: {err}); retrain with "
-                "`python -m model_builder train`"
+                f"{path}: not a Kilowise model (a joblib bundle written by `train`, "
+                "or a data-only .json artifact), or a damaged one "
+                f"({type(err).__name__}: {err}); retrain with "
+                "`python -m model_builder train` if it was one"
             ) from err
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{path}: not a Kilowise model bundle")

@@ -719,6 +719,7 @@ async def provision(args: argparse.Namespace) -> int:
         await client.ws.close()
 
     device_urls = [f"{client.url}/config/devices/device/{d['id']}" for d in devices]
+    device_names = [d.get("name_by_user") or d.get("name") or d["id"] for d in devices]
     info = {
         "url": client.url,
         "user": args.user,
@@ -726,6 +727,7 @@ async def provision(args: argparse.Namespace) -> int:
         "home_assistant": version,
         "entry_id": entry_id,
         "device_urls": device_urls,
+        "device_names": device_names,
         "integration_url": f"{client.url}/config/integrations/integration/{DOMAIN}",
         "dashboard_url": f"{client.url}/{dashboard}",
         "entities_url": f"{client.url}/config/entities?search={DOMAIN}",
@@ -760,8 +762,9 @@ def print_summary(info: dict[str, Any]) -> None:
         f"  User        {info['user']}",
         f"  Password    {info['password']}",
     ]
-    for url in info["device_urls"]:
-        lines.append(f"  Device      {url}")
+    lines.append(f"  Entry id    {info['entry_id']}  (config_entry_id of the actions)")
+    for name, url in zip(info["device_names"], info["device_urls"], strict=True):
+        lines.append(f"  Device      {url}  ({name})")
     lines += [
         f"  Dashboard   {info['dashboard_url']}",
         f"  Entities    {info['entities_url']}",

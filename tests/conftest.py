@@ -28,6 +28,13 @@ tqdm.tqdm.monitor_interval = 0
 # writes it between test phases too, where pytest does not capture output,
 # which floods the test log with SQL (thousands of lines per test file).
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+# Its caplog fixture lowers the root logger to DEBUG for every test, and the
+# stderr handler of its logging.basicConfig passes everything on: the recorder's
+# pool and queue write DEBUG lines between phases the same way. Tests read the
+# records through caplog, which keeps every level; stderr gets warnings only.
+for _handler in logging.getLogger().handlers:
+    if type(_handler) is logging.StreamHandler:
+        _handler.setLevel(logging.WARNING)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

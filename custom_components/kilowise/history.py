@@ -21,13 +21,13 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.const import UnitOfEnergy, UnitOfPower
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
 import numpy as np
 import numpy.typing as npt
 
 from .engine import HISTORY_HOURS
 from .engine.features import FloatArray
+from .recorder_jobs import async_recorder_job
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -209,6 +209,4 @@ async def async_read_history(
     recorder's executor, never in the event loop; what comes back is a small
     numpy array, not the recorder's rows.
     """
-    return await get_instance(hass).async_add_executor_job(
-        _read_history, hass, statistic_id, end, hours
-    )
+    return await async_recorder_job(hass, _read_history, hass, statistic_id, end, hours)

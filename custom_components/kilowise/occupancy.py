@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, Final
 
 from homeassistant.components.recorder import history
 from homeassistant.const import UnitOfTemperature
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 
@@ -32,6 +30,7 @@ from .engine.occupancy import (
     status_timeline,
 )
 from .engine.thermal import ThermalModel, ThermalSample
+from .recorder_jobs import async_recorder_job
 from .zone_config import ZoneConfig
 
 FIRST_READ: Final = timedelta(days=14)
@@ -114,8 +113,8 @@ async def async_learn_occupancy(
     # A little earlier than the first hour, so that a motion sensor's hold
     # carries over from the hour before.
     margin = max(zone.hold, HOUR)
-    rows = await get_instance(hass).async_add_executor_job(
-        partial(_read_states, hass, list(zone.sources), start - margin, end, False)
+    rows = await async_recorder_job(
+        hass, _read_states, hass, list(zone.sources), start - margin, end, False
     )
     histories = [
         SourceHistory(entity_id, _changes(rows.get(entity_id, [])))
@@ -135,8 +134,8 @@ async def async_learn_thermal(
     """Add the heating and cooling segments the thermostat's history shows since
     the model's last read; the segments added."""
     since = model.learned_until or (now - CLIMATE_FIRST_READ)
-    rows = await get_instance(hass).async_add_executor_job(
-        partial(_read_states, hass, [entity_id], since - THERMAL_REREAD, now, True)
+    rows = await async_recorder_job(
+        hass, _read_states, hass, [entity_id], since - THERMAL_REREAD, now, True
     )
     unit = hass.config.units.temperature_unit
     return model.learn(_samples(rows.get(entity_id, []), unit), now)

@@ -246,6 +246,22 @@ def test_evaluate_refuses_an_unknown_zone(
     assert "unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("content", [b"time,kwh\n", b"\x78\x9c not zlib"])
+def test_evaluate_refuses_a_file_that_is_not_a_model(
+    tmp_path: Path, content: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "readings.joblib"
+    model.write_bytes(content)
+    csv = tmp_path / "x.csv"
+    csv.write_text("time,kwh\n2016-01-01 00:00,1\n")
+    argv = ["evaluate", "--model", str(model), "--csv", str(csv)]
+    argv += ["--time-column", "time", "--energy-column", "kwh"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{model}: not a Kilowise model" in err
+    assert "Traceback" not in err
+
+
 def test_train_writes_both_artifacts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
