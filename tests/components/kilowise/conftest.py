@@ -9,7 +9,7 @@ every forecast in these tests is made by the bundled model from real data.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -271,10 +271,18 @@ async def kilowise_test_setup(
     enable_custom_integrations: None,
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-) -> None:
-    """A recorder (set up before hass), the custom integration, Paris, 2027."""
+) -> AsyncIterator[None]:
+    """A recorder (set up before hass), the custom integration, Paris, 2027.
+
+    At the end, the work a test left running (a reload an options change or a new
+    subentry scheduled) finishes first: the harness shuts the recorder down
+    before it stops Home Assistant, and a read still running on its closed
+    in-memory database can crash the process.
+    """
     freezer.move_to(NOW)
     await hass.config.async_set_time_zone(TIME_ZONE)
+    yield
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.fixture(autouse=True)
