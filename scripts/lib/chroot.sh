@@ -437,3 +437,14 @@ kw_venv_ensure() {
     touch "$host_dir/.kilowise/last-used"
     printf '%s\n' "$dir"
 }
+
+# kw_project_venv <version> [python]: the project's environment for one Home
+# Assistant line (requirements/test-ha<version>.txt, model_builder.txt and
+# dev.txt), built on first use; prints its path. Python 3.13 by default
+# (KILOWISE_PYTHON313, else pyenv's, else python3.13 on PATH).
+kw_project_venv() {
+    local version=$1 spec=${2:-${KILOWISE_PYTHON313:-/root/.pyenv/versions/3.13.0/bin/python3.13}}
+    [ $# -ge 2 ] || [ -x "$spec" ] || spec=$(command -v python3.13 || echo "$spec")
+    kw_venv_ensure "ha$version" "$spec" "$KW_REPO/requirements/test-ha$version.txt" \
+        "$KW_REPO/requirements/model_builder.txt" "$KW_REPO/requirements/dev.txt"
+}
